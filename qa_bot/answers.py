@@ -1,0 +1,91 @@
+"""The typed result of a question: answer text with [n] markers, and the sources they point to.
+
+UI, CLI and API all render this one object; nothing downstream parses citation strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from langchain_core.documents import Document
+
+NOT_FOUND = "I can't find that in your documents."
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A retrieved chunk, numbered as the answer's markers number it."""
+
+    number: int
+    chunk_id: str
+    source: str
+    file_name: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    score: float
+    # The supporting sentence, as offsets into `text`, when the answer cites this chunk.
+    highlight: tuple[int, int] | None = None
+
+    @property
+    def location(self) -> str:
+        page = f", page {self.page}" if self.page is not None else ""
+        return f"{self.file_name}{page}, chars {self.start}-{self.end}"
+
+    @property
+    def supporting_sentence(self) -> str | None:
+        return self.text[self.highlight[0] : self.highlight[1]] if self.highlight else None
+
+    @classmethod
+    def from_document(cls, number: int, doc: Document) -> Source:
+        meta = doc.metadata
+        page = meta.get("page")
+        return cls(
+            number=number,
+            chunk_id=str(doc.id or meta.get("chunk_id", "")),
+            source=str(meta.get("source", "")),
+            file_name=str(meta.get("file_name", "")),
+            title=str(meta.get("title", "")),
+            page=int(page) if page is not None else None,
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            text=doc.page_content,
+            score=float(meta.get("score_rrf", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    standalone_query: str
+    text: str
+    sources: tuple[Source, ...] = ()
+    confidence: float = 0.0
+    abstained: bool = False
+    notice: str | None = None
+    final: bool = True
+    # Per-sentence flags: sentences that carry a citation but are not supported by it.
+    unsupported: tuple[str, ...] = field(default=())
+
+    @property
+    def cited_numbers(self) -> list[int]:
+        """Marker numbers in order of first appearance."""
+        seen: list[int] = []
+        for match in _MARKER.finditer(self.text):
+            number = int(match.group(1))
+            if number not in seen:
+                seen.append(number)
+        return seen
+
+    @property
+    def citations(self) -> list[Source]:
+        by_number = {source.number: source for source in self.sources}
+        return [by_number[n] for n in self.cited_numbers if n in by_number]
+
+    def partial(self, text: str) -> Answer:
+        """A streaming snapshot carrying the text so far."""
+        return replace(self, text=text, final=False)

