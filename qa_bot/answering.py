@@ -135,7 +135,9 @@ def score_sentences(
         spans = json.loads(doc.metadata.get("sentences", "[]"))
         packed = doc.metadata.get("sentence_vectors")
         vectors = (
-            unpack_vectors(packed, len(query_vector)) if packed else np.zeros((0, len(query_vector)))
+            unpack_vectors(packed, len(query_vector))
+            if packed
+            else np.zeros((0, len(query_vector)))
         )
         for (start, end), vector in zip(spans, vectors, strict=False):
             text = doc.page_content[start:end]

@@ -15,7 +15,9 @@ from qa_bot.store import DocumentStore
 
 
 def build_retriever(settings: Settings, store: DocumentStore) -> HybridRetriever:
-    return HybridRetriever(store=store, k=settings.k, fetch_k=settings.fetch_k, rrf_k=settings.rrf_k)
+    return HybridRetriever(
+        store=store, k=settings.k, fetch_k=settings.fetch_k, rrf_k=settings.rrf_k
+    )
 
 
 def build_chain(

@@ -14,9 +14,11 @@ from qa_bot.loaders import LoadedDocument
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt ft no nos vs etc e.g i.e cf al fig figs eq approx dept est
-    inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev gov
-    sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds""".split()
+    """
+    mr mrs ms dr prof sr jr st mt ft no nos vs etc e.g i.e cf al fig figs eq approx dept est
+    inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev
+    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds
+    """.split()
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
 _LINE_BREAK = re.compile(r"\n+")
@@ -67,7 +69,9 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
     chunks: list[Chunk] = []
     for page, start, end in regions:
         sentences = split_sentences(document.text[start:end], offset=start)
-        pieces = [piece for span in sentences for piece in _split_long(document.text, span, chunk_size)]
+        pieces = [
+            piece for span in sentences for piece in _split_long(document.text, span, chunk_size)
+        ]
         for group in _pack(pieces, chunk_size, chunk_overlap):
             first, last = group[0].start, group[-1].end
             chunks.append(
@@ -98,7 +102,7 @@ def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
     while word_start > sentence_start and not text[word_start - 1].isspace():
         word_start -= 1
     word = text[word_start:period_at].lstrip("(\"'“‘").lower()
-    # Single letters are initials ("J. R. R. Tolkien"), except a lone sentence-final capital is rare.
+    # Single letters are initials ("J. R. R. Tolkien").
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 

@@ -19,13 +19,71 @@ _POSSESSIVES = {"his", "her", "its", "their"}
 _OTHER_REFERENCES = {"this", "that", "these", "those", "there", "then", "hers", "theirs"}
 # Words that lean on an earlier turn: "the next round", "what else", "the same year".
 _ELLIPSIS = {"next", "previous", "last", "same", "another", "else", "too", "also", "instead"}
-_QUESTION_WORDS = {
-    "what", "who", "whom", "whose", "when", "where", "why", "how", "which", "did", "does",
-    "do", "is", "are", "was", "were", "can", "could", "will", "would", "should", "has",
-    "have", "had", "in", "on", "at", "according", "during", "after", "before", "the", "a",
-    "an", "and", "or", "of", "to", "for", "by", "with", "from", "about", "as", "be", "been",
-    "i", "you", "we", "me", "my", "your", "our", "tell", "more", "also", "other", "else",
-} | _SUBJECT_PRONOUNS | _POSSESSIVES | _OTHER_REFERENCES
+_QUESTION_WORDS = (
+    {
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "which",
+        "did",
+        "does",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "has",
+        "have",
+        "had",
+        "in",
+        "on",
+        "at",
+        "according",
+        "during",
+        "after",
+        "before",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "about",
+        "as",
+        "be",
+        "been",
+        "i",
+        "you",
+        "we",
+        "me",
+        "my",
+        "your",
+        "our",
+        "tell",
+        "more",
+        "also",
+        "other",
+        "else",
+    }
+    | _SUBJECT_PRONOUNS
+    | _POSSESSIVES
+    | _OTHER_REFERENCES
+)
 
 
 @dataclass(frozen=True)
@@ -76,11 +134,16 @@ def _names(text: str) -> list[str]:
     names, run = [], []
     for index, token in enumerate(tokens):
         capital = token[0].isupper() and not (index == 0 and token.lower() in _QUESTION_WORDS)
-        if capital and token.lower() not in _SUBJECT_PRONOUNS | _POSSESSIVES | {"i"}:
-            run.append(token)
-        elif run and token.lower() in {"of", "de", "the"} and index + 1 < len(tokens) and tokens[
-            index + 1
-        ][0].isupper():
+        if (
+            capital
+            and token.lower() not in _SUBJECT_PRONOUNS | _POSSESSIVES | {"i"}
+            or (
+                run
+                and token.lower() in {"of", "de", "the"}
+                and index + 1 < len(tokens)
+                and tokens[index + 1][0].isupper()
+            )
+        ):
             run.append(token)
         else:
             if run:

@@ -130,6 +130,9 @@ def unpack_vectors(packed: str, dimension: int) -> np.ndarray:
 
 def make_embedder(settings: Settings) -> SentenceEmbedder:
     """Load the configured model on the CPU; a bad name or path is a ConfigError, not a trace."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
     model = resolve_model(settings.embedding_model)
     if settings.offline and not Path(model).exists() and "/" not in model:
         raise ConfigError(

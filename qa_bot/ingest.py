@@ -47,7 +47,9 @@ class IngestReport:
 
     def summary(self) -> str:
         counts = self.counts
-        parts = [f"{counts[s]} {s}" for s in ("added", "replaced", "unchanged", "failed", "skipped")]
+        parts = [
+            f"{counts[s]} {s}" for s in ("added", "replaced", "unchanged", "failed", "skipped")
+        ]
         return ", ".join(part for part in parts if not part.startswith("0 ")) or "no files"
 
 
@@ -59,7 +61,9 @@ def ingest_paths(
     files: list[Path] = []
     for raw in paths:
         if not Path(raw).exists():
-            report.outcomes.append(FileOutcome(str(raw), "failed", message="no such file or folder"))
+            report.outcomes.append(
+                FileOutcome(str(raw), "failed", message="no such file or folder")
+            )
         else:
             files.extend(iter_files([raw]))
     with store.writing():
@@ -77,7 +81,9 @@ def ingest_file(path: Path, store: DocumentStore) -> FileOutcome:
         return FileOutcome(str(path), "failed", message=exc.reason)
     if store.is_current(document):
         return FileOutcome(str(path), "unchanged")
-    return FileOutcome(str(path), _embed_and_store(document, store), chunks=_last_chunk_count(store, document))
+    return FileOutcome(
+        str(path), _embed_and_store(document, store), chunks=_last_chunk_count(store, document)
+    )
 
 
 def _embed_and_store(document: LoadedDocument, store: DocumentStore) -> Status:

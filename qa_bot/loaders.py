@@ -62,7 +62,9 @@ def load_document(path: str | Path) -> LoadedDocument:
     except DocumentError:
         raise
     except Exception as exc:  # parsers raise many types on damaged input
-        raise CorruptDocumentError(str(path), f"cannot parse ({type(exc).__name__}: {exc})") from exc
+        raise CorruptDocumentError(
+            str(path), f"cannot parse ({type(exc).__name__}: {exc})"
+        ) from exc
     if not text.strip():
         raise EmptyDocumentError(str(path), "no extractable text")
     return LoadedDocument(
@@ -79,7 +81,7 @@ def supported_suffixes() -> tuple[str, ...]:
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files under the given paths (folders recursively, hidden entries skipped), in sorted order."""
+    """Files under the given paths: folders recursively, hidden entries skipped, sorted."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():

@@ -91,9 +91,12 @@ class DocumentStore:
             client=self._client, collection_name=settings.collection, embedding_function=embedder
         )
         self._thread_lock = threading.RLock()
-        self._file_lock = FileLock(str(persist / f".{settings.collection}.write.lock"), thread_local=False)
+        self._file_lock = FileLock(
+            str(persist / f".{settings.collection}.write.lock"), thread_local=False
+        )
         self._keyword = BM25Index(persist / "keyword" / settings.collection)
         self._documents: dict[str, DocumentInfo] = {}
+        self._dirty = False
         self._load_registry()
         self.sync_keyword_index()
 
@@ -167,7 +170,8 @@ class DocumentStore:
                     self._remove_orphans()
                 yield
             finally:
-                if self._file_lock.lock_counter == 1:
+                if self._file_lock.lock_counter == 1 and self._dirty:
+                    self._dirty = False
                     self._bump_version()
                 self._file_lock.release()
 
@@ -212,6 +216,7 @@ class DocumentStore:
                 ids=[doc_id], embeddings=[[1.0]], metadatas=[_registry_metadata(info)]
             )
             self._documents[doc_id] = info
+            self._dirty = True
             self._chunks.delete(
                 where={"$and": [{"doc_id": doc_id}, {"version_key": {"$ne": version_key}}]}
             )
@@ -224,6 +229,7 @@ class DocumentStore:
         with self.writing():
             self._registry.delete(ids=[info.doc_id])
             self._documents.pop(info.doc_id, None)
+            self._dirty = True
             self._chunks.delete(where={"doc_id": info.doc_id})
         return info
 
@@ -246,9 +252,7 @@ class DocumentStore:
         batch = 5000
         offset = 0
         while True:
-            page = self._chunks.get(
-                include=["documents", "metadatas"], limit=batch, offset=offset
-            )
+            page = self._chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
             for chunk_id, text, meta in zip(
                 page["ids"], page["documents"], page["metadatas"], strict=True
             ):
@@ -277,6 +281,7 @@ class DocumentStore:
         orphans = self._chunks.get(where=where, include=[])["ids"]
         if orphans:
             self._chunks.delete(ids=orphans)
+            self._dirty = True
 
     @staticmethod
     def _chunk_metadata(

@@ -1,0 +1,220 @@
+"""The `qa-bot` command: ingest, list, remove, ask, chat, serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa_bot.answers import Answer
+from qa_bot.condense import Turn
+from qa_bot.config import Settings, load_settings
+from qa_bot.errors import EmptyStoreError, QaBotError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Ask questions of your own documents and get answers with verifiable citations.",
+)
+
+
+class _State:
+    """Settings overrides from the global options, read by each command."""
+
+    overrides: dict[str, object] = {}
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    persist_dir: Annotated[Path | None, typer.Option(help="Store folder.")] = None,
+    collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
+    embedding_model: Annotated[
+        str | None, typer.Option(help="sentence-transformers model name or path.")
+    ] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Chunk size in characters.")] = None,
+    chunk_overlap: Annotated[int | None, typer.Option(help="Chunk overlap in characters.")] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Chunks retrieved per question.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    ctx.obj = {
+        "persist_dir": persist_dir,
+        "collection": collection,
+        "embedding_model": embedding_model,
+        "chunk_size": chunk_size,
+        "chunk_overlap": chunk_overlap,
+        "k": k,
+    }
+
+
+def _settings(ctx: typer.Context, **more: object) -> Settings:
+    return load_settings(**{**(ctx.obj or {}), **more})
+
+
+def _runtime(ctx: typer.Context, **more: object):  # noqa: ANN202
+    from qa_bot.runtime import open_runtime
+
+    return open_runtime(_settings(ctx, **more))
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+) -> None:
+    """Add or update documents; unchanged files are skipped, bad files are reported."""
+    from qa_bot.ingest import ingest_paths
+
+    runtime = _runtime(ctx)
+    report = ingest_paths(paths, runtime.store)
+    for outcome in report.outcomes:
+        stream = sys.stderr if outcome.status in ("failed", "skipped") else sys.stdout
+        typer.echo(outcome.line(), file=stream)
+    typer.echo(f"{report.summary()}; {len(runtime.store.documents())} documents in the store")
+    if report.outcomes and len(report.failed) == len(report.outcomes):
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_documents(ctx: typer.Context) -> None:
+    """Show the indexed documents with their chunk counts."""
+    runtime = _runtime(ctx)
+    documents = runtime.store.documents()
+    if not documents:
+        typer.echo("No documents indexed yet - run `qa-bot ingest documents/`.")
+        return
+    for info in documents:
+        typer.echo(f"{info.chunks:6d} chunks  {info.file_name}  ({info.source})")
+    typer.echo(f"{len(documents)} documents, {runtime.store.chunk_count()} chunks")
+
+
+@app.command()
+def remove(ctx: typer.Context, paths: Annotated[list[str], typer.Argument()]) -> None:
+    """Delete documents (by path or id) and all their chunks from the store."""
+    runtime = _runtime(ctx)
+    missing = 0
+    for path in paths:
+        info = runtime.store.remove(path)
+        if info is None:
+            typer.echo(f"{path}: not in the store", err=True)
+            missing += 1
+        else:
+            typer.echo(f"removed {info.file_name} ({info.chunks} chunks)")
+    if missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument()],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer object as JSON.")
+    ] = False,
+) -> None:
+    """Answer one question, with its numbered sources."""
+    runtime = _runtime(ctx)
+    _require_documents(runtime)
+    answer = runtime.chain.invoke({"question": question, "history": []})
+    if as_json:
+        typer.echo(json.dumps(asdict(answer), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_answer(answer))
+
+
+@app.command()
+def chat(ctx: typer.Context) -> None:
+    """A multi-turn chat in the terminal; follow-up questions use the conversation."""
+    runtime = _runtime(ctx)
+    _require_documents(runtime)
+    history: list[Turn] = []
+    typer.echo("Ask about your documents (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        answer = None
+        printed = 0
+        for answer in runtime.chain.stream({"question": question, "history": history}):
+            if answer.final:
+                break
+            typer.echo(answer.text[printed:], nl=False)
+            printed = len(answer.text)
+        assert answer is not None
+        typer.echo(answer.text[printed:] if printed else "", nl=not printed)
+        if printed:
+            typer.echo("")
+        typer.echo(render_answer(answer, with_text=False))
+        history.append(Turn(question, answer.standalone_query, answer.text))
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    ingest_if_empty: Annotated[
+        bool, typer.Option(help="Index documents/ first when the store is empty.")
+    ] = True,
+) -> None:
+    """Serve the browser UI."""
+    from qa_bot.ui import launch
+
+    runtime = _runtime(ctx, host=host, port=port)
+    if ingest_if_empty:
+        report = runtime.ingest_documents_if_empty()
+        if report is not None:
+            typer.echo(f"Indexed {runtime.settings.documents_dir}: {report.summary()}")
+    typer.echo(f"Serving on http://{runtime.settings.host}:{runtime.settings.port}")
+    launch(runtime)
+
+
+def render_answer(answer: Answer, *, with_text: bool = True) -> str:
+    lines = [answer.text] if with_text else []
+    if answer.standalone_query != answer.question:
+        lines.append(f"(searched for: {answer.standalone_query})")
+    if answer.notice:
+        lines.append(f"note: {answer.notice}")
+    for flagged in answer.unsupported:
+        lines.append(f"not found in the cited source: {flagged}")
+    citations = answer.citations
+    if citations:
+        lines.append("")
+        lines.append(f"Sources (confidence {answer.confidence:.0%}):")
+        for source in citations:
+            lines.append(f"  [{source.number}] {source.location}")
+            if source.supporting_sentence:
+                lines.append(f'      "{source.supporting_sentence}"')
+    elif answer.abstained:
+        lines.append(f"(confidence {answer.confidence:.0%})")
+    return "\n".join(lines)
+
+
+def _require_documents(runtime) -> None:  # noqa: ANN001
+    if not runtime.store.documents():
+        raise EmptyStoreError(
+            f"No documents indexed in {runtime.settings.persist_dir} - "
+            "run `qa-bot ingest documents/`"
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except QaBotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

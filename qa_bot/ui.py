@@ -1,0 +1,371 @@
+"""The Gradio app: a thin layer turning widgets into chain calls and Answers back into widgets.
+
+Per-user state (the conversation and each turn's sources) lives in gr.State and the Chatbot
+value, so nothing of one browser session reaches another.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa_bot.answers import Answer, Source
+from qa_bot.condense import Turn
+from qa_bot.errors import QaBotError
+from qa_bot.ingest import ingest_paths
+from qa_bot.loaders import supported_suffixes
+from qa_bot.runtime import Runtime
+
+# Gradio reads the default to decide on progress tracking; tqdm bars in ingest show in the UI.
+_TRACK_TQDM = gr.Progress(track_tqdm=True)
+_MARKER = re.compile(r"\[(\d+)\]")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+
+CSS = """
+.qa-source { border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 6px 10px; margin-bottom: 8px; }
+.qa-source summary { cursor: pointer; font-weight: 600; }
+.qa-source .qa-quote { font-weight: normal; font-style: italic; opacity: 0.85; }
+.qa-source .qa-chunk { white-space: pre-wrap; margin-top: 6px; line-height: 1.5; }
+.qa-source mark { background: #fde68a; color: #111; padding: 0 2px; }
+.qa-source.qa-flash { outline: 3px solid #f59e0b; }
+.qa-meta { font-size: 0.85em; opacity: 0.75; }
+"""
+
+# Clicking a marker [n] in the chat opens that source in the panel and scrolls to it.
+JS = """
+() => {
+  const open = (id) => {
+    const el = document.getElementById(id);
+    if (!el) return false;
+    el.open = true;
+    el.scrollIntoView({behavior: "smooth", block: "nearest"});
+    el.classList.add("qa-flash");
+    setTimeout(() => el.classList.remove("qa-flash"), 1200);
+    return true;
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#qa-src-']");
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const id = link.getAttribute("href").slice(1);
+    if (!open(id)) {
+      let tries = 0;
+      const timer = setInterval(() => { if (open(id) || ++tries > 20) clearInterval(timer); }, 100);
+    }
+  }, true);
+}
+"""
+
+
+def build_ui(runtime: Runtime) -> gr.Blocks:
+    """Build the Blocks app; events are registered in _register_events."""
+    with gr.Blocks(title="qa_bot", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "## qa_bot\nAsk questions of your documents. Every answer cites its source: "
+            "click a marker such as **[1]** to see the passage, with the supporting sentence "
+            "highlighted."
+        )
+        turns = gr.State([])
+        turn_sources = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat", height=520, elem_id="qa-chat", feedback_options=None
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask a question about your documents…",
+                        show_label=False,
+                        scale=5,
+                        elem_id="qa-question",
+                        submit_btn=True,
+                    )
+                clear = gr.Button("New conversation", size="sm")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(_sources_html([], 0), elem_id="qa-sources")
+        with gr.Accordion("Documents", open=False):
+            with gr.Row():
+                upload = gr.File(
+                    label="Add documents",
+                    file_count="multiple",
+                    file_types=list(supported_suffixes()),
+                    elem_id="qa-upload",
+                )
+                with gr.Column():
+                    upload_status = gr.Markdown(elem_id="qa-upload-status")
+                    remove_choice = gr.Dropdown(
+                        label="Remove a document", choices=[], elem_id="qa-remove-choice"
+                    )
+                    remove_button = gr.Button("Remove", variant="stop", elem_id="qa-remove")
+            documents = gr.Dataframe(
+                headers=["document", "chunks", "title"],
+                interactive=False,
+                elem_id="qa-documents",
+            )
+        widgets = {
+            "turns": turns,
+            "turn_sources": turn_sources,
+            "chatbot": chatbot,
+            "question": question,
+            "clear": clear,
+            "sources": sources,
+            "upload": upload,
+            "upload_status": upload_status,
+            "remove_choice": remove_choice,
+            "remove_button": remove_button,
+            "documents": documents,
+        }
+        _register_events(demo, runtime, widgets)
+    return demo
+
+
+def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> None:
+    write_lock = threading.Lock()
+
+    def respond(
+        message: str, chat: list[dict], turns: list[Turn], turn_sources: list[list[Source]]
+    ) -> Iterator[tuple[Any, ...]]:
+        message = (message or "").strip()
+        if not message:
+            yield chat, gr.skip(), turns, turn_sources, ""
+            return
+        chat = [*chat, {"role": "user", "content": message}]
+        if not runtime.store.documents():
+            chat.append({"role": "assistant", "content": _no_documents_text()})
+            yield chat, gr.skip(), turns, turn_sources, ""
+            return
+        turn = len(turn_sources) + 1
+        chat.append({"role": "assistant", "content": "…"})
+        answer: Answer | None = None
+        try:
+            for answer in runtime.chain.stream({"question": message, "history": turns}):
+                chat[-1] = {"role": "assistant", "content": _answer_markdown(answer, turn)}
+                yield chat, gr.skip(), turns, turn_sources, ""
+        except QaBotError as exc:
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {_escape_md(str(exc))}"}
+            yield chat, gr.skip(), turns, turn_sources, ""
+            return
+        assert answer is not None
+        turns = [*turns, Turn(message, answer.standalone_query, answer.text)]
+        turn_sources = [*turn_sources, list(answer.sources)]
+        yield chat, _sources_html(answer.sources, turn, answer), turns, turn_sources, ""
+
+    def show_turn_sources(turn_sources: list[list[Source]], evt: gr.SelectData) -> Any:
+        # Each turn is a user message followed by an assistant message.
+        turn = evt.index // 2 + 1 if isinstance(evt.index, int) else len(turn_sources)
+        if 1 <= turn <= len(turn_sources):
+            return _sources_html(turn_sources[turn - 1], turn)
+        return gr.skip()
+
+    def upload_files(files: list[str] | None, progress: gr.Progress = _TRACK_TQDM):
+        if not files:
+            return gr.skip(), *_document_widgets(runtime)
+        runtime.settings.upload_dir.mkdir(parents=True, exist_ok=True)
+        saved, refused = [], []
+        limit = runtime.settings.max_upload_mb * 1024 * 1024
+        for temp in files:
+            temp_path = Path(temp)
+            name = _safe_name(temp_path.name)
+            if temp_path.suffix.lower() not in supported_suffixes():
+                refused.append(f"{name}: unsupported file type, skipped")
+            elif temp_path.stat().st_size > limit:
+                refused.append(
+                    f"{name}: larger than {runtime.settings.max_upload_mb:g} MB, skipped"
+                )
+            else:
+                target = runtime.settings.upload_dir / name
+                shutil.copyfile(temp_path, target)
+                saved.append(target)
+        lines = list(refused)
+        if saved:
+            try:
+                with write_lock:
+                    report = ingest_paths(saved, runtime.store)
+            except QaBotError as exc:
+                lines.append(str(exc))
+            else:
+                lines = [outcome.line() for outcome in report.outcomes] + lines
+        status = "\n".join(f"- {_escape_md(line)}" for line in lines)
+        return status, *_document_widgets(runtime)
+
+    def remove_document(choice: str | None):
+        if not choice:
+            return "Choose a document to remove.", *_document_widgets(runtime)
+        try:
+            with write_lock:
+                info = runtime.store.remove(choice)
+        except QaBotError as exc:
+            return _escape_md(str(exc)), *_document_widgets(runtime)
+        message = (
+            f"Removed {_escape_md(info.file_name)} ({info.chunks} chunks)."
+            if info
+            else "That document is no longer in the store."
+        )
+        return message, *_document_widgets(runtime)
+
+    def new_conversation():
+        return [], [], [], _sources_html([], 0)
+
+    outputs = [w["chatbot"], w["sources"], w["turns"], w["turn_sources"], w["question"]]
+    w["question"].submit(
+        respond,
+        [w["question"], w["chatbot"], w["turns"], w["turn_sources"]],
+        outputs,
+        api_visibility="private",
+    )
+    w["chatbot"].select(show_turn_sources, [w["turn_sources"]], [w["sources"]])
+    w["clear"].click(
+        new_conversation, None, [w["chatbot"], w["turns"], w["turn_sources"], w["sources"]]
+    )
+    doc_outputs = [w["upload_status"], w["documents"], w["remove_choice"]]
+    w["upload"].upload(upload_files, [w["upload"]], doc_outputs, api_name="upload")
+    w["remove_button"].click(remove_document, [w["remove_choice"]], doc_outputs, api_name="remove")
+    demo.load(lambda: _document_widgets(runtime), None, [w["documents"], w["remove_choice"]])
+
+    def ask(question: str, history: list[list[str]] | None = None) -> dict:
+        """Answer a question (history: [[question, answer], ...]); returns the answer object."""
+        turns = [Turn(q, q, a) for q, a in (history or [])]
+        if not runtime.store.documents():
+            return {"error": _no_documents_text()}
+        answer = runtime.chain.invoke({"question": question, "history": turns})
+        return answer_to_dict(answer)
+
+    gr.api(ask, api_name="ask")
+
+
+def answer_to_dict(answer: Answer) -> dict:
+    return {
+        "question": answer.question,
+        "standalone_query": answer.standalone_query,
+        "text": answer.text,
+        "confidence": answer.confidence,
+        "abstained": answer.abstained,
+        "notice": answer.notice,
+        "citations": [
+            {
+                "number": s.number,
+                "file_name": s.file_name,
+                "source": s.source,
+                "page": s.page,
+                "start": s.start,
+                "end": s.end,
+                "chunk_id": s.chunk_id,
+                "text": s.text,
+                "supporting_sentence": s.supporting_sentence,
+                "score": s.score,
+            }
+            for s in answer.citations
+        ],
+    }
+
+
+def _document_widgets(runtime: Runtime) -> tuple[Any, Any]:
+    infos = runtime.store.documents()
+    rows = [[info.file_name, info.chunks, info.title] for info in infos]
+    choices = [(info.file_name, info.doc_id) for info in infos]
+    return rows, gr.update(choices=choices, value=None)
+
+
+def _answer_markdown(answer: Answer, turn: int) -> str:
+    text = _escape_md(answer.text)
+    numbers = {source.number for source in answer.sources}
+
+    def link(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number not in numbers:
+            return match.group(0)
+        return f"<a href='#qa-src-{turn}-{number}' class='qa-cite'>[{number}]</a>"
+
+    text = re.sub(r"\\\[(\d+)\\\]", lambda m: link(_MARKER.match(f"[{m.group(1)}]")), text)
+    if not answer.final:
+        return text
+    meta = []
+    if answer.standalone_query != answer.question:
+        meta.append(f"searched for: “{_escape_md(answer.standalone_query)}”")
+    meta.append(f"confidence {answer.confidence:.0%}")
+    if answer.notice:
+        meta.append(_escape_md(answer.notice))
+    notes = "".join(
+        f"\n\n⚠️ not found in the cited source: {_escape_md(s)}" for s in answer.unsupported
+    )
+    return f"{text}{notes}\n\n<span class='qa-meta'>{' · '.join(meta)}</span>"
+
+
+def _sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
+    sources = list(sources)
+    if not sources:
+        return "<p class='qa-meta'>Sources for the answer appear here.</p>"
+    cited = set(answer.cited_numbers) if answer else {s.number for s in sources if s.highlight}
+    ordered = sorted(sources, key=lambda s: (s.number not in cited, s.number))
+    blocks = []
+    for source in ordered:
+        is_cited = source.number in cited
+        quote = (
+            f"<div class='qa-quote'>“{html.escape(source.supporting_sentence or '')}”</div>"
+            if source.supporting_sentence
+            else ""
+        )
+        label = "cited" if is_cited else "also retrieved"
+        blocks.append(
+            f"<details class='qa-source' id='qa-src-{turn}-{source.number}'"
+            f" data-cited='{str(is_cited).lower()}'>"
+            f"<summary>[{source.number}] {html.escape(source.location)}"
+            f" <span class='qa-meta'>({label})</span>{quote}</summary>"
+            f"<div class='qa-chunk'>{_highlighted(source)}</div></details>"
+        )
+    return "\n".join(blocks)
+
+
+def _highlighted(source: Source) -> str:
+    if not source.highlight:
+        return html.escape(source.text)
+    start, end = source.highlight
+    return (
+        html.escape(source.text[:start])
+        + "<mark>"
+        + html.escape(source.text[start:end])
+        + "</mark>"
+        + html.escape(source.text[end:])
+    )
+
+
+def _escape_md(text: str) -> str:
+    """Document text shown as Markdown: no markup, links or images may come from a document."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _safe_name(name: str) -> str:
+    """A file name that stays inside the upload folder whatever the browser sent."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .") or "upload"
+    return base[:150]
+
+
+def _no_documents_text() -> str:
+    return "No documents are indexed yet. Add some under **Documents** below, then ask again."
+
+
+def launch(runtime: Runtime, *, prevent_thread_lock: bool = False) -> gr.Blocks:
+    demo = build_ui(runtime)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.launch(
+        server_name=runtime.settings.host,
+        server_port=runtime.settings.port,
+        css=CSS,
+        js=JS,
+        max_file_size=f"{int(runtime.settings.max_upload_mb)}mb",
+        show_error=False,
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=True,
+    )
+    return demo

@@ -1,0 +1,46 @@
+"""Shared fixtures: the real embedding model (loaded once), real Chroma in a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa_bot.config import Settings, apply_environment
+from qa_bot.embeddings import SentenceEmbedder, make_embedder
+from qa_bot.runtime import Runtime, open_runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DOC = ROOT / "documents" / "cpec-2.0-strategic-dialogue.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceEmbedder:
+    settings = Settings()
+    apply_environment(settings)
+    return make_embedder(settings)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(persist_dir=tmp_path / "store", documents_dir=tmp_path / "docs")
+
+
+@pytest.fixture
+def runtime(settings: Settings, embedder: SentenceEmbedder) -> Runtime:
+    return open_runtime(settings, embedder=embedder)
+
+
+@pytest.fixture
+def sample_runtime(runtime: Runtime, tmp_path: Path) -> Runtime:
+    """A store holding the sample document."""
+    from qa_bot.ingest import ingest_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir(exist_ok=True)
+    shutil.copy(SAMPLE_DOC, docs / SAMPLE_DOC.name)
+    report = ingest_paths([docs], runtime.store, show_progress=False)
+    assert report.counts["added"] == 1
+    return runtime
