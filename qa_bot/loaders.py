@@ -100,17 +100,24 @@ def _decode_text(path: Path, data: bytes) -> str:
     head = data[:8192]
     if b"\x00" in head or _control_ratio(head) > 0.1:
         raise CorruptDocumentError(str(path), "binary data, not text")
-    for encoding in ("utf-8-sig",):
-        try:
-            return _normalise_newlines(data.decode(encoding))
-        except UnicodeDecodeError:
-            pass
+    try:
+        return _normalise_newlines(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise CorruptDocumentError(str(path), "cannot decode text (unknown encoding)")
-    return _normalise_newlines(str(best))
+    # Short texts fit several legacy code pages equally well; Western European ones are by far
+    # the most common, so prefer them whenever they fit at all.
+    western = [m for m in matches if m.encoding in _WESTERN_ENCODINGS]
+    chosen = western[0] if western else matches[0]
+    encoding = "cp1252" if western else chosen.encoding
+    return _normalise_newlines(data.decode(encoding, errors="replace"))
+
+
+_WESTERN_ENCODINGS = {"cp1252", "latin_1", "iso8859_15", "ascii"}
 
 
 def _control_ratio(data: bytes) -> float:

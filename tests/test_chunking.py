@@ -1,0 +1,69 @@
+from qa_bot.chunking import chunk_document, split_sentences
+from qa_bot.loaders import LoadedDocument, PageSpan
+
+
+def _doc(text: str, pages: tuple[PageSpan, ...] = ()) -> LoadedDocument:
+    return LoadedDocument(source="/x.txt", title="x", text=text, content_hash="h", pages=pages)
+
+
+def test_sentences_respect_abbreviations_and_initials() -> None:
+    text = "Dr. Smith met J. R. R. Tolkien in the U.S. in 1950. They talked. Then? Yes!"
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    assert sentences == [
+        "Dr. Smith met J. R. R. Tolkien in the U.S. in 1950.",
+        "They talked.",
+        "Then?",
+        "Yes!",
+    ]
+
+
+def test_line_breaks_end_sentences_and_offsets_are_absolute() -> None:
+    text = "A heading\n\nFirst sentence here. Second one.\nA list item"
+    spans = split_sentences(text, offset=100)
+    assert [text[s.start - 100 : s.end - 100] for s in spans] == [
+        "A heading",
+        "First sentence here.",
+        "Second one.",
+        "A list item",
+    ]
+
+
+def test_chunks_end_on_sentence_boundaries_and_keep_offsets() -> None:
+    sentence = "This sentence is exactly fifty characters long!!. "
+    text = (sentence * 30).strip()
+    chunks = chunk_document(_doc(text), chunk_size=200, chunk_overlap=0)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert len(chunk.text) <= 200
+        assert chunk.text.endswith(".")
+        for span in chunk.sentences:
+            assert chunk.text[span.start : span.end].startswith("This")
+    # Without overlap the chunks tile the text.
+    assert all(b.start > a.end for a, b in zip(chunks, chunks[1:], strict=False))
+
+
+def test_overlap_repeats_trailing_sentences() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(40))
+    chunks = chunk_document(_doc(text), chunk_size=200, chunk_overlap=60)
+    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
+
+
+def test_long_sentence_is_split_at_words() -> None:
+    text = "word " * 300
+    chunks = chunk_document(_doc(text.strip()), chunk_size=200, chunk_overlap=0)
+    assert all(len(chunk.text) <= 200 for chunk in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_chunks_never_span_pages() -> None:
+    page_one = "Page one talks about apples. " * 5
+    page_two = "Page two talks about pears. " * 5
+    text = page_one.strip() + "\n\n" + page_two.strip()
+    pages = (
+        PageSpan(1, 0, len(page_one.strip())),
+        PageSpan(2, len(page_one.strip()) + 2, len(text)),
+    )
+    chunks = chunk_document(_doc(text, pages), chunk_size=1000, chunk_overlap=0)
+    assert [c.page for c in chunks] == [1, 2]
+    assert "pears" not in chunks[0].text and "apples" not in chunks[1].text

@@ -1,0 +1,125 @@
+from pathlib import Path
+
+import docx
+import pytest
+from reportlab.pdfgen import canvas
+
+from qa_bot.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    UnsupportedFileError,
+)
+from qa_bot.loaders import iter_files, load_document
+
+
+def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
+    pdf = canvas.Canvas(str(path), encrypt=password)
+    for text in pages:
+        pdf.drawString(72, 720, text)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def make_docx(path: Path, title: str, paragraphs: list[str]) -> Path:
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+    return path
+
+
+def test_txt_keeps_text_and_hash(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("First line\r\nSecond line.", encoding="utf-8")
+    doc = load_document(path)
+    assert doc.text == "First line\nSecond line."
+    assert doc.title == "First line"
+    assert len(doc.content_hash) == 64
+    assert doc.file_name == "notes.txt"
+
+
+def test_latin1_text_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Café au lait coûte très cher à Zürich.".encode("latin-1"))
+    assert "Café au lait coûte très cher à Zürich." in load_document(path).text
+
+
+def test_markdown_title_from_heading(tmp_path: Path) -> None:
+    path = tmp_path / "guide.md"
+    path.write_text("Intro line\n\n# The Guide\n\nBody text.", encoding="utf-8")
+    assert load_document(path).title == "The Guide"
+
+
+def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>My Page</title><style>p{}</style></head>"
+        "<body><h1>Hello</h1><script>alert(1)</script><p>Visible   text.</p></body></html>",
+        encoding="utf-8",
+    )
+    doc = load_document(path)
+    assert doc.title == "My Page"
+    assert "alert" not in doc.text and "p{}" not in doc.text
+    assert "Hello" in doc.text and "Visible text." in doc.text
+
+
+def test_pdf_pages_have_offsets(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "report.pdf", ["Apples grow on trees.", "Pears are sweet."])
+    doc = load_document(path)
+    assert [p.page for p in doc.pages] == [1, 2]
+    for page, expected in zip(doc.pages, ["Apples", "Pears"], strict=True):
+        assert doc.text[page.start : page.end].startswith(expected)
+
+
+def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
+    path = make_docx(tmp_path / "memo.docx", "Quarterly Memo", ["Revenue rose by 12 percent."])
+    doc = load_document(path)
+    assert doc.title == "Quarterly Memo"
+    assert "Revenue rose by 12 percent." in doc.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error", "reason"),
+    [
+        ("empty.txt", b"   \n", EmptyDocumentError, "empty file"),
+        ("binary.txt", b"\x00\x01\x02ELF\x00" * 50, CorruptDocumentError, "binary data"),
+        ("broken.docx", b"this is not a zip", CorruptDocumentError, "not a valid .docx"),
+        ("data.xyz", b"anything", UnsupportedFileError, "unsupported file type '.xyz'"),
+    ],
+)
+def test_bad_files_name_file_and_reason(
+    tmp_path: Path, name: str, content: bytes, error: type, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error) as info:
+        load_document(path)
+    assert str(path) in str(info.value)
+    assert reason in str(info.value)
+
+
+def test_corrupt_pdf(tmp_path: Path) -> None:
+    good = make_pdf(tmp_path / "good.pdf", ["Some text."])
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(good.read_bytes()[:200])
+    with pytest.raises((CorruptDocumentError, EmptyDocumentError)) as info:
+        load_document(broken)
+    assert "broken.pdf" in str(info.value)
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "secret.pdf", ["Top secret."], password="hunter2")
+    with pytest.raises(EncryptedDocumentError, match="encrypted PDF, skipped"):
+        load_document(path)
+
+
+def test_iter_files_recurses_and_skips_hidden(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text("x")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config.txt").write_text("x")
+    (tmp_path / "two.md").write_text("x")
+    assert [p.name for p in iter_files([tmp_path])] == ["one.txt", "two.md"]
