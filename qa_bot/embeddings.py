@@ -49,7 +49,9 @@ class SentenceEmbedder(HuggingFaceEmbeddings):
 
     @property
     def dimension(self) -> int:
-        return int(self._client.get_sentence_embedding_dimension())
+        client = self._client
+        getter = getattr(client, "get_embedding_dimension", None)  # sentence-transformers >= 6
+        return int(getter() if getter else client.get_sentence_embedding_dimension())
 
     def embed_query(self, text: str) -> list[float]:
         return list(self._query_cache(text))

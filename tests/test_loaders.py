@@ -1,8 +1,6 @@
 from pathlib import Path
 
-import docx
 import pytest
-from reportlab.pdfgen import canvas
 
 from qa_bot.errors import (
     CorruptDocumentError,
@@ -11,24 +9,7 @@ from qa_bot.errors import (
     UnsupportedFileError,
 )
 from qa_bot.loaders import iter_files, load_document
-
-
-def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
-    pdf = canvas.Canvas(str(path), encrypt=password)
-    for text in pages:
-        pdf.drawString(72, 720, text)
-        pdf.showPage()
-    pdf.save()
-    return path
-
-
-def make_docx(path: Path, title: str, paragraphs: list[str]) -> Path:
-    document = docx.Document()
-    document.add_heading(title, level=1)
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    document.save(str(path))
-    return path
+from tests.factories import make_docx, make_pdf
 
 
 def test_txt_keeps_text_and_hash(tmp_path: Path) -> None:

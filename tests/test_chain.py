@@ -1,0 +1,61 @@
+"""The sample questions a new user asks, through the same chain the UI and CLI use."""
+
+from qa_bot.answers import NOT_FOUND
+from qa_bot.condense import Turn
+from qa_bot.runtime import Runtime
+
+
+def _ask(runtime: Runtime, question: str, history: list[Turn] | None = None):
+    return runtime.chain.invoke({"question": question, "history": history or []})
+
+
+def test_khunjerab_answer_cites_year_round_opening(sample_runtime: Runtime) -> None:
+    answer = _ask(sample_runtime, "What did the two countries say about the Khunjerab Pass?")
+    assert not answer.abstained
+    first = answer.text.split("[")[0]
+    assert "year-round opening of the Khunjerab Pass" in first
+    cited = answer.citations[0]
+    assert "year-round opening of the Khunjerab Pass" in cited.supporting_sentence
+    assert cited.supporting_sentence in cited.text
+    doc_text = (sample_runtime.settings.documents_dir / cited.file_name).read_text("utf-8")
+    assert doc_text[cited.start : cited.end] == cited.text
+
+
+def test_every_marker_maps_to_a_retrieved_chunk(sample_runtime: Runtime) -> None:
+    answer = _ask(sample_runtime, "Who co-chaired the dialogue?")
+    assert "Wang Yi" in answer.text and "Ishaq Dar" in answer.text
+    numbers = {s.number for s in answer.sources}
+    assert answer.cited_numbers and set(answer.cited_numbers) <= numbers
+    # Each sentence of the answer is a verbatim sentence of the cited chunk.
+    for citation in answer.citations:
+        assert citation.supporting_sentence in answer.text
+
+
+def test_follow_up_uses_the_conversation(sample_runtime: Runtime) -> None:
+    first = _ask(sample_runtime, "Who co-chaired the dialogue?")
+    history = [Turn("Who co-chaired the dialogue?", first.standalone_query, first.text)]
+    answer = _ask(sample_runtime, "Where will the next round be held?", history)
+    assert answer.standalone_query != answer.question
+    assert "dialogue" in answer.standalone_query.lower()
+    assert "Islamabad" in answer.text.split("[")[0]
+    assert "next year" in answer.text.split("[")[0]
+
+
+def test_question_not_in_documents_is_declined(sample_runtime: Runtime) -> None:
+    answer = _ask(sample_runtime, "What is the population of Lahore?")
+    assert answer.abstained
+    assert answer.text == NOT_FOUND
+    assert answer.citations == []
+
+
+def test_streaming_ends_with_the_final_answer(sample_runtime: Runtime) -> None:
+    question = {"question": "Who co-chaired the dialogue?", "history": []}
+    snapshots = list(sample_runtime.chain.stream(question))
+    assert len(snapshots) > 1
+    assert all(not s.final for s in snapshots[:-1]) and snapshots[-1].final
+    assert snapshots[-1].text == sample_runtime.chain.invoke(question).text
+
+
+def test_empty_store_abstains(runtime: Runtime) -> None:
+    answer = _ask(runtime, "Anything at all?")
+    assert answer.abstained and answer.sources == ()

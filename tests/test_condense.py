@@ -1,0 +1,30 @@
+from qa_bot.condense import Turn, condense
+
+
+def _turn(question: str) -> Turn:
+    return Turn(question, question, "an answer")
+
+
+def test_first_question_is_unchanged() -> None:
+    assert condense("  Who founded Harvard? ", []) == "Who founded Harvard?"
+
+
+def test_pronoun_is_replaced_by_named_subject() -> None:
+    history = [_turn("What did Genghis Khan conquer?")]
+    assert condense("When was he born?", history) == "When was Genghis Khan born?"
+    assert condense("What was his wife called?", history) == "What was Genghis Khan's wife called?"
+
+
+def test_elliptic_question_carries_the_topic() -> None:
+    history = [_turn("Who co-chaired the dialogue?")]
+    assert condense("Where will the next round be held?", history) == (
+        "Where will the next round be held? (co-chaired dialogue)"
+    )
+
+
+def test_self_contained_question_is_left_alone() -> None:
+    history = [_turn("What did the two countries say about the Khunjerab Pass?")]
+    assert condense("Who co-chaired the dialogue?", history) == "Who co-chaired the dialogue?"
+    assert condense("What is the population of Lahore?", history) == (
+        "What is the population of Lahore?"
+    )

@@ -1,0 +1,102 @@
+"""Ingest, re-ingest, replace and remove against real Chroma on disk with the real model."""
+
+from pathlib import Path
+
+from qa_bot.ingest import ingest_paths
+from qa_bot.runtime import Runtime, open_runtime
+from tests.factories import make_pdf
+
+
+def _all_chunk_ids(runtime: Runtime) -> list[str]:
+    return sorted(runtime.store._chunks.get(include=[])["ids"])
+
+
+def test_reingest_unchanged_writes_nothing(sample_runtime: Runtime, tmp_path: Path) -> None:
+    before = _all_chunk_ids(sample_runtime)
+    version = sample_runtime.store._chunks.metadata
+    report = ingest_paths([tmp_path / "docs"], sample_runtime.store, show_progress=False)
+    assert report.counts == {"unchanged": 1}
+    assert _all_chunk_ids(sample_runtime) == before
+    assert sample_runtime.store._chunks.metadata == version
+
+
+def test_chunks_keep_their_origin(sample_runtime: Runtime, tmp_path: Path) -> None:
+    text = (tmp_path / "docs" / "cpec-2.0-strategic-dialogue.txt").read_text(encoding="utf-8")
+    found = sample_runtime.store._chunks.get(include=["documents", "metadatas"])
+    assert len(found["ids"]) > 5
+    for chunk_id, chunk, meta in zip(found["ids"], found["documents"], found["metadatas"]):
+        assert text[meta["start"] : meta["end"]] == chunk
+        assert meta["file_name"] == "cpec-2.0-strategic-dialogue.txt"
+        assert meta["source"].endswith("docs/cpec-2.0-strategic-dialogue.txt")
+        assert len(meta["content_hash"]) == 64
+        assert chunk_id.startswith(meta["doc_id"])
+
+
+def test_changed_file_leaves_no_stale_chunks(runtime: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("Zebras live in Africa. " * 40 + "The old fact is mangoes.", encoding="utf-8")
+    assert ingest_paths([path], runtime.store, show_progress=False).counts == {"added": 1}
+    old_ids = set(_all_chunk_ids(runtime))
+    path.write_text("Penguins live in Antarctica. " * 10, encoding="utf-8")
+    assert ingest_paths([path], runtime.store, show_progress=False).counts == {"replaced": 1}
+    new_ids = set(_all_chunk_ids(runtime))
+    assert not old_ids & new_ids
+    texts = " ".join(runtime.store._chunks.get(include=["documents"])["documents"])
+    assert "mangoes" not in texts and "Penguins" in texts
+    assert runtime.store.keyword_search("mangoes", 5) == []
+    assert runtime.store.keyword_search("penguins", 5)
+    assert [d.chunks for d in runtime.store.documents()] == [len(new_ids)]
+
+
+def test_remove_deletes_document_everywhere(sample_runtime: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "docs" / "cpec-2.0-strategic-dialogue.txt"
+    info = sample_runtime.store.remove(str(path))
+    assert info is not None and info.chunks > 0
+    assert sample_runtime.store.documents() == []
+    assert _all_chunk_ids(sample_runtime) == []
+    assert sample_runtime.store.keyword_search("Khunjerab", 5) == []
+    assert sample_runtime.store.remove(str(path)) is None
+
+
+def test_bad_files_are_reported_and_good_ones_ingest(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Walruses have tusks made of ivory.", encoding="utf-8")
+    good_pdf = make_pdf(folder / "fine.pdf", ["Narwhals have one long tooth."])
+    (folder / "corrupt.pdf").write_bytes(good_pdf.read_bytes()[:300])
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (folder / "image.png").write_bytes(b"\x89PNG\r\n")
+    report = ingest_paths([folder], runtime.store, show_progress=False)
+    by_name = {Path(o.path).name: o for o in report.outcomes}
+    assert by_name["good.txt"].status == "added"
+    assert by_name["fine.pdf"].status == "added"
+    assert by_name["corrupt.pdf"].status == "failed"
+    assert by_name["binary.txt"].status == "failed"
+    assert by_name["binary.txt"].line() == "binary.txt: binary data, not text, skipped"
+    assert by_name["image.png"].status == "skipped"
+    assert sorted(d.file_name for d in runtime.store.documents()) == ["fine.pdf", "good.txt"]
+    pdf_chunk = runtime.store._chunks.get(where={"file_name": "fine.pdf"}, include=["metadatas"])
+    assert pdf_chunk["metadatas"][0]["page"] == 1
+
+
+def test_interrupted_write_leaves_no_half_document(runtime: Runtime, tmp_path: Path) -> None:
+    """Chunks written without their registry record (a crash) are invisible, then cleaned up."""
+    store = runtime.store
+    store._chunks.upsert(
+        ids=["orphan-1"],
+        embeddings=[[0.1] * store.embedder.dimension],
+        metadatas=[{"doc_id": "nope", "version_key": "half", "source": "/half.txt"}],
+        documents=["Half-written document about ostriches."],
+    )
+    vector = store.embedder.query_vector("ostriches")
+    assert store.dense_search(vector, 5) == []
+    path = tmp_path / "real.txt"
+    path.write_text("Ostriches cannot fly.", encoding="utf-8")
+    ingest_paths([path], store, show_progress=False)
+    assert "orphan-1" not in _all_chunk_ids(runtime)
+
+
+def test_store_reopens_with_same_documents(sample_runtime: Runtime) -> None:
+    reopened = open_runtime(sample_runtime.settings, embedder=sample_runtime.embedder)
+    assert reopened.store.documents() == sample_runtime.store.documents()
+    assert reopened.store.keyword_search("Khunjerab", 3)

@@ -1,0 +1,78 @@
+"""The real Gradio app on 127.0.0.1, driven through its API with gradio_client."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+
+from qa_bot.runtime import Runtime
+from qa_bot.ui import _answer_markdown, _escape_md, _safe_name, _sources_html, build_ui
+
+
+@pytest.fixture
+def client(sample_runtime: Runtime) -> Iterator[Client]:
+    demo = build_ui(sample_runtime)
+    demo.queue(default_concurrency_limit=4)
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True
+    )
+    try:
+        yield Client(url, verbose=False)
+    finally:
+        demo.close()
+
+
+def test_app_answers_with_citations(client: Client) -> None:
+    result = client.predict(
+        "What did the two countries say about the Khunjerab Pass?", [], api_name="/ask"
+    )
+    assert "year-round opening" in result["text"]
+    assert "[1]" in result["text"] or result["citations"][0]["number"] >= 1
+    citation = result["citations"][0]
+    assert citation["file_name"] == "cpec-2.0-strategic-dialogue.txt"
+    assert "Khunjerab" in citation["supporting_sentence"]
+
+
+def test_app_follow_up_and_decline(client: Client) -> None:
+    first = client.predict("Who co-chaired the dialogue?", [], api_name="/ask")
+    follow = client.predict(
+        "Where will the next round be held?",
+        [["Who co-chaired the dialogue?", first["text"]]],
+        api_name="/ask",
+    )
+    assert "Islamabad" in follow["text"]
+    assert follow["standalone_query"] != "Where will the next round be held?"
+    declined = client.predict("What is the population of Lahore?", [], api_name="/ask")
+    assert declined["abstained"] and declined["citations"] == []
+
+
+def test_upload_and_remove_through_the_app(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "otters.txt"
+    path.write_text("Sea otters hold hands while they sleep so they do not drift.", "utf-8")
+    status, documents, _choice = client.predict([handle_file(str(path))], api_name="/upload")
+    assert "otters.txt: added" in status
+    names = [row[0] for row in documents["data"]]
+    assert "otters.txt" in names
+    answer = client.predict("Why do sea otters hold hands?", [], api_name="/ask")
+    assert "drift" in answer["text"]
+    assert answer["citations"][0]["file_name"] == "otters.txt"
+
+
+def test_document_text_cannot_inject_markup() -> None:
+    assert "<" not in _escape_md("<img src=x onerror=alert(1)>")
+    assert _escape_md("![x](http://evil/)").startswith("\\!\\[")
+    assert _safe_name("../../etc/passwd") == "passwd"
+    assert _safe_name("C:\\Users\\a\\evil.txt") == "evil.txt"
+
+
+def test_markers_link_to_sources(sample_runtime: Runtime) -> None:
+    answer = sample_runtime.chain.invoke(
+        {"question": "What did the two countries say about the Khunjerab Pass?", "history": []}
+    )
+    markdown = _answer_markdown(answer, turn=3)
+    number = answer.cited_numbers[0]
+    assert f"href='#qa-src-3-{number}'" in markdown
+    panel = _sources_html(answer.sources, 3, answer)
+    assert f"id='qa-src-3-{number}'" in panel
+    assert "<mark>They also welcomed the year-round opening" in panel
