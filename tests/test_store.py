@@ -24,7 +24,9 @@ def test_chunks_keep_their_origin(sample_runtime: Runtime, tmp_path: Path) -> No
     text = (tmp_path / "docs" / "cpec-2.0-strategic-dialogue.txt").read_text(encoding="utf-8")
     found = sample_runtime.store._chunks.get(include=["documents", "metadatas"])
     assert len(found["ids"]) > 5
-    for chunk_id, chunk, meta in zip(found["ids"], found["documents"], found["metadatas"]):
+    for chunk_id, chunk, meta in zip(
+        found["ids"], found["documents"], found["metadatas"], strict=True
+    ):
         assert text[meta["start"] : meta["end"]] == chunk
         assert meta["file_name"] == "cpec-2.0-strategic-dialogue.txt"
         assert meta["source"].endswith("docs/cpec-2.0-strategic-dialogue.txt")
