@@ -32,5 +32,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Our chain and the tutorial recipe on ../shared/squad-dev (or BENCH_ARGS="path/to/data").
+bench: install
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*-*-*-*-* vectorstore/keyword

@@ -1,0 +1,123 @@
+"""`make bench`: our chain against the LangChain tutorial recipe, same documents and questions.
+
+The recipe is what a user would otherwise copy: RecursiveCharacterTextSplitter(1000, 200), the same
+MiniLM embeddings, Chroma, similarity search with k=4. Both are scored by qa_bot.evaluation.
+
+    python benchmarks/bench.py [DATA_DIR] [--sample N] [--holdout N] [--follow-ups N] [--json OUT]
+
+DATA_DIR holds docs/ and questions.jsonl (default: ../shared/squad-dev beside the repo). The
+abstention figures come from a second run that leaves --holdout articles unindexed and asks
+their questions too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from qa_bot import evaluation as ev
+from qa_bot.config import Settings, apply_environment
+from qa_bot.embeddings import make_embedder, resolve_model
+from qa_bot.loaders import iter_files, load_document
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
+
+
+def run_recipe(files: list[Path], questions: list[ev.Question], model: str) -> dict:
+    """The tutorial pipeline, timed and scored like ours (it never abstains, never answers)."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    embeddings = HuggingFaceEmbeddings(model_name=model, model_kwargs={"device": "cpu"})
+    chars = sum(len(load_document(path).text) for path in files)
+    with tempfile.TemporaryDirectory(prefix="qa-bot-recipe-") as folder:
+        started = time.perf_counter()
+        docs = [
+            Document(page_content=load_document(path).text, metadata={"source": str(path)})
+            for path in files
+        ]
+        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+            docs
+        )
+        store = Chroma.from_documents(splits, embeddings, persist_directory=folder)
+        ingest_s = time.perf_counter() - started
+        top1, context, timings = [], [], []
+        for q in questions:
+            t0 = time.perf_counter()
+            hits = store.similarity_search(q.question, k=4)
+            timings.append((time.perf_counter() - t0) * 1000)
+            chunks = [doc.page_content for doc in hits]
+            top1.append(bool(chunks) and ev.contains_answer(chunks[0], q.answers))
+            context.append(ev.contains_answer(ev.context_within(chunks), q.answers))
+    return {
+        "questions": len(questions),
+        "retrieval_hit@1": sum(top1) / len(top1),
+        f"context_hit@{ev.CONTEXT_BUDGET}": sum(context) / len(context),
+        "answer_rate": 1.0,
+        "holdout_abstain_rate": 0.0,
+        "ingest_chars_per_s": chars / ingest_s,
+        "query_ms_p50": ev.percentile(timings, 50),
+        "query_ms_p95": ev.percentile(timings, 95),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sample", type=int, default=None, help="questions per run (default all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--holdout", type=int, default=8, help="articles left out for abstention")
+    parser.add_argument("--follow-ups", type=int, default=300)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if not (args.data / "questions.jsonl").exists():
+        parser.error(f"no questions.jsonl in {args.data}; give the data folder as an argument")
+
+    settings = Settings()
+    apply_environment(settings)
+    embedder = make_embedder(settings)
+    files = list(iter_files([args.data / "docs"]))
+    questions = ev.load_questions(args.data / "questions.jsonl")
+    asked = ev.sample(questions, args.sample, args.seed)
+    pairs = ev.sample(
+        ev.make_follow_ups(questions, *ev.read_articles(files)), args.follow_ups, args.seed
+    )
+
+    print(f"qa_bot on {len(files)} documents, {len(asked)} questions, {len(pairs)} follow-ups")
+    ours = ev.run_eval(settings, embedder, files, asked, follow_ups=pairs, progress=print).figures
+
+    indexed, held = ev.split_holdout([f.name for f in files], args.holdout, args.seed)
+    print(f"qa_bot with {len(held)} articles held out (their questions must be declined)")
+    holdout = ev.run_eval(
+        settings,
+        embedder,
+        [f for f in files if f.name in indexed],
+        ev.sample([q for q in questions if q.doc in indexed], args.sample, args.seed),
+        ev.sample([q for q in questions if q.doc in held], args.sample, args.seed),
+        progress=print,
+    ).figures
+    ours["holdout_answer_rate"] = holdout["answer_rate"]
+    ours["holdout_abstain_rate"] = holdout["abstain_rate"]
+    ours["holdout_out_of_corpus_questions"] = holdout["out_of_corpus_questions"]
+
+    print("tutorial recipe (RecursiveCharacterTextSplitter 1000/200, MiniLM, Chroma, k=4)")
+    recipe = run_recipe(files, asked, resolve_model(settings.embedding_model))
+
+    ratio = {
+        key: ours[key] / value
+        for key, value in recipe.items()
+        if key != "questions" and isinstance(ours.get(key), float | int) and value
+    }
+    print()
+    print(ev.format_table({"qa_bot": ours, "recipe": recipe, "ratio": ratio}))
+    if args.json:
+        args.json.write_text(json.dumps({"qa_bot": ours, "recipe": recipe}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
