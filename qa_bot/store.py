@@ -21,11 +21,11 @@ from typing import Any
 
 import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
+from qa_bot.chroma_client import cache_slug, open_chroma_client
 from qa_bot.chunking import Chunk
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder, pack_vectors
@@ -34,6 +34,7 @@ from qa_bot.keyword import BM25Index
 from qa_bot.loaders import LoadedDocument
 
 _VERSION_KEY = "qa_bot_version"
+_ORPHAN_GRACE_SECONDS = 3600.0
 _REGISTRY_SUFFIX = "-docs"
 
 
@@ -72,11 +73,9 @@ class DocumentStore:
             f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v1"
         )
         persist = Path(settings.persist_dir)
+        where = settings.chroma_url or persist
         try:
-            persist.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(
-                path=str(persist), settings=ChromaSettings(anonymized_telemetry=False)
-            )
+            self._client = open_chroma_client(settings)
             self._chunks = self._client.get_or_create_collection(
                 settings.collection,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -86,26 +85,36 @@ class DocumentStore:
                 settings.collection + _REGISTRY_SUFFIX, embedding_function=None
             )
         except (OSError, ValueError, chromadb.errors.ChromaError) as exc:
-            raise StoreError(f"cannot open the store in {persist}: {exc}") from exc
+            raise StoreError(f"cannot open the store at {where}: {exc}") from exc
         self.vectors = Chroma(
             client=self._client, collection_name=settings.collection, embedding_function=embedder
         )
         self._thread_lock = threading.RLock()
-        self._file_lock = FileLock(
-            str(persist / f".{settings.collection}.write.lock"), thread_local=False
+        # A file lock only serialises writers on one machine: with a Chroma server, writers on
+        # other machines are not excluded, and the crash-safe write order is what keeps readers
+        # consistent (see _remove_orphans for the one step that must then be careful).
+        self._file_lock = (
+            None
+            if settings.chroma_url
+            else FileLock(str(persist / f".{settings.collection}.write.lock"), thread_local=False)
         )
-        self._keyword = BM25Index(persist / "keyword" / settings.collection)
+        self._keyword = BM25Index(persist / "keyword" / cache_slug(settings) / settings.collection)
         self._documents: dict[str, DocumentInfo] = {}
         self._dirty = False
-        self._load_registry()
-        self.sync_keyword_index()
+        self._write_depth = 0
+        self._seen_version: str | None = None
+        self._loaded = False
+        self._checked_at = 0.0
+        self.refresh()
 
     # --- reading -----------------------------------------------------------------------------
 
     def documents(self) -> list[DocumentInfo]:
+        self._maybe_refresh()
         return sorted(self._documents.values(), key=lambda info: info.source)
 
     def find(self, source_or_id: str) -> DocumentInfo | None:
+        self._maybe_refresh()
         if source_or_id in self._documents:
             return self._documents[source_or_id]
         resolved = str(Path(source_or_id).resolve())
@@ -120,6 +129,7 @@ class DocumentStore:
 
     def dense_search(self, vector: Sequence[float], k: int) -> list[tuple[Document, float]]:
         """Nearest chunks with cosine similarity (higher is closer)."""
+        self._maybe_refresh()
         if not self._documents:
             return []
         hits = self.vectors.similarity_search_by_vector_with_relevance_scores(
@@ -158,22 +168,28 @@ class DocumentStore:
     def writing(self) -> Iterator[None]:
         """Hold the write lock for a batch of changes; rebuild the keyword index once at the end."""
         with self._thread_lock:
+            lock = self._file_lock
             try:
-                self._file_lock.acquire(timeout=0)
+                if lock is not None:
+                    lock.acquire(timeout=0)
             except Timeout as exc:
                 raise StoreBusyError(
                     f"another process is writing to {self.settings.persist_dir} "
-                    f"(lock file {self._file_lock.lock_file}); wait for it to finish"
+                    f"(lock file {lock.lock_file}); wait for it to finish"
                 ) from exc
+            self._write_depth += 1
             try:
-                if self._file_lock.lock_counter == 1:
+                if self._write_depth == 1:
+                    self.refresh()  # another process may have written since we last looked
                     self._remove_orphans()
                 yield
             finally:
-                if self._file_lock.lock_counter == 1 and self._dirty:
+                self._write_depth -= 1
+                if self._write_depth == 0 and self._dirty:
                     self._dirty = False
                     self._bump_version()
-                self._file_lock.release()
+                if lock is not None:
+                    lock.release()
 
     def put(
         self,
@@ -233,11 +249,36 @@ class DocumentStore:
             self._chunks.delete(where={"doc_id": info.doc_id})
         return info
 
-    def sync_keyword_index(self) -> None:
+    def refresh(self) -> None:
+        """Catch up with writes by other processes: reload the registry and, if Chroma's version
+        changed, rebuild the keyword index from the chunks Chroma stores."""
+        with self._thread_lock:
+            self._checked_at = time.monotonic()
+            version = self._current_version()
+            if self._loaded and version == self._seen_version:
+                return
+            self._load_registry()
+            self.sync_keyword_index(version)
+            self._seen_version, self._loaded = version, True
+
+    def _maybe_refresh(self) -> None:
+        """refresh() at most every settings.sync_interval seconds, never blocking a reader."""
+        if time.monotonic() - self._checked_at < self.settings.sync_interval:
+            return
+        if not self._thread_lock.acquire(blocking=False):
+            return  # a write or refresh is running; it leaves the store current
+        try:
+            self.refresh()
+        finally:
+            self._thread_lock.release()
+
+    def _current_version(self) -> str | None:
+        metadata = self._client.get_collection(self.settings.collection).metadata or {}
+        return metadata.get(_VERSION_KEY)
+
+    def sync_keyword_index(self, version: str | None = None) -> None:
         """Rebuild the keyword index if Chroma changed since it was built (crash, other writer)."""
-        version = (self._client.get_collection(self.settings.collection).metadata or {}).get(
-            _VERSION_KEY
-        )
+        version = version or self._current_version()
         if self._keyword.version == version or (version is None and len(self._keyword) == 0):
             return
         ids, texts = [], []
@@ -265,19 +306,30 @@ class DocumentStore:
     def _bump_version(self) -> None:
         version = uuid.uuid4().hex
         self._chunks.modify(metadata={_VERSION_KEY: version})
-        self.sync_keyword_index()
+        self.sync_keyword_index(version)
+        self._seen_version = version
 
     def _load_registry(self) -> None:
         found = self._registry.get(include=["metadatas"])
-        self._documents = {}
-        for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True):
-            if meta:
-                self._documents[doc_id] = DocumentInfo(doc_id=doc_id, **meta)
+        documents = {
+            doc_id: DocumentInfo(doc_id=doc_id, **meta)
+            for doc_id, meta in zip(found["ids"], found["metadatas"], strict=True)
+            if meta
+        }
+        # Swapped whole: readers in other threads never see a half-built registry.
+        self._documents = documents
 
     def _remove_orphans(self) -> None:
-        """Delete chunks of versions no registry record names (left by an interrupted write)."""
+        """Delete chunks of versions no registry record names (left by an interrupted write).
+
+        With a Chroma server another replica may be writing right now, its new chunks not yet
+        registered: there, only chunks older than an hour count as orphans.
+        """
         keys = [info.version_key for info in self._documents.values()]
-        where = {"version_key": {"$nin": keys}} if keys else None
+        where: dict[str, Any] | None = {"version_key": {"$nin": keys}} if keys else None
+        if self.settings.chroma_url:
+            old = {"ingested_at": {"$lt": time.time() - _ORPHAN_GRACE_SECONDS}}
+            where = {"$and": [where, old]} if where else old
         orphans = self._chunks.get(where=where, include=[])["ids"]
         if orphans:
             self._chunks.delete(ids=orphans)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,12 @@ def sample_runtime(runtime: Runtime, tmp_path: Path) -> Runtime:
     report = ingest_paths([docs], runtime.store, show_progress=False)
     assert report.counts["added"] == 1
     return runtime
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port, shared by the session."""
+    from tests.servers import chroma_server
+
+    with chroma_server(tmp_path_factory.mktemp("chroma") / "db") as url:
+        yield url
