@@ -16,6 +16,7 @@ from qa_bot.errors import (
     EncryptedDocumentError,
     UnsupportedFileError,
 )
+from qa_bot.sandbox import SANDBOXED_SUFFIXES, ParseLimits, check_zip_package, extract_sandboxed
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -45,20 +46,27 @@ class LoadedDocument:
 Extractor = Callable[[Path, bytes], tuple[str, str | None, tuple[PageSpan, ...]]]
 
 
-def load_document(path: str | Path) -> LoadedDocument:
-    """Read one supported file; raise a DocumentError naming the file and the reason."""
+def load_document(path: str | Path, limits: ParseLimits | None = None) -> LoadedDocument:
+    """Read one supported file; raise a DocumentError naming the file and the reason.
+
+    PDF, .docx and HTML are parsed in a child process bounded by `limits` (qa_bot.sandbox).
+    """
     path = Path(path)
-    extractor = _EXTRACTORS.get(path.suffix.lower())
-    if extractor is None:
-        raise UnsupportedFileError(str(path), f"unsupported file type '{path.suffix or '(none)'}'")
+    extractor = extractor_for(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
     if not data.strip():
         raise EmptyDocumentError(str(path), "empty file")
+    if path.suffix.lower() == ".docx":
+        check_zip_package(path, data)
     try:
-        text, title, pages = extractor(path, data)
+        if path.suffix.lower() in SANDBOXED_SUFFIXES:
+            text, title, spans = extract_sandboxed(path, limits or ParseLimits())
+            pages = tuple(PageSpan(*span) for span in spans)
+        else:
+            text, title, pages = extractor(path, data)
     except DocumentError:
         raise
     except Exception as exc:  # parsers raise many types on damaged input
@@ -74,6 +82,13 @@ def load_document(path: str | Path) -> LoadedDocument:
         content_hash=hashlib.sha256(data).hexdigest(),
         pages=pages,
     )
+
+
+def extractor_for(path: Path) -> Extractor:
+    extractor = _EXTRACTORS.get(path.suffix.lower())
+    if extractor is None:
+        raise UnsupportedFileError(str(path), f"unsupported file type '{path.suffix or '(none)'}'")
+    return extractor
 
 
 def supported_suffixes() -> tuple[str, ...]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -22,6 +20,7 @@ from qa_bot.errors import QaBotError
 from qa_bot.ingest import ingest_paths
 from qa_bot.loaders import supported_suffixes
 from qa_bot.runtime import Runtime
+from qa_bot.uploads import save_uploads
 
 # Gradio reads the default to decide on progress tracking; tqdm bars in ingest show in the UI.
 _TRACK_TQDM = gr.Progress(track_tqdm=True)
@@ -170,23 +169,9 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
     def upload_files(files: list[str] | None, progress: gr.Progress = _TRACK_TQDM):
         if not files:
             return gr.skip(), *_document_widgets(runtime)
-        runtime.settings.upload_dir.mkdir(parents=True, exist_ok=True)
-        saved, refused = [], []
-        limit = runtime.settings.max_upload_mb * 1024 * 1024
-        for temp in files:
-            temp_path = Path(temp)
-            name = _safe_name(temp_path.name)
-            if temp_path.suffix.lower() not in supported_suffixes():
-                refused.append(f"{name}: unsupported file type, skipped")
-            elif temp_path.stat().st_size > limit:
-                refused.append(
-                    f"{name}: larger than {runtime.settings.max_upload_mb:g} MB, skipped"
-                )
-            else:
-                target = runtime.settings.upload_dir / name
-                shutil.copyfile(temp_path, target)
-                saved.append(target)
-        lines = list(refused)
+        uploads = save_uploads(files, runtime.settings)
+        saved = uploads.saved
+        lines = list(uploads.refused)
         if saved:
             try:
                 with write_lock:
@@ -342,13 +327,6 @@ def _highlighted(source: Source) -> str:
 def _escape_md(text: str) -> str:
     """Document text shown as Markdown: no markup, links or images may come from a document."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
-
-
-def _safe_name(name: str) -> str:
-    """A file name that stays inside the upload folder whatever the browser sent."""
-    base = Path(name.replace("\\", "/")).name
-    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .") or "upload"
-    return base[:150]
 
 
 def _no_documents_text() -> str:

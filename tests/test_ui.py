@@ -7,7 +7,8 @@ import pytest
 from gradio_client import Client, handle_file
 
 from qa_bot.runtime import Runtime
-from qa_bot.ui import _answer_markdown, _escape_md, _safe_name, _sources_html, build_ui
+from qa_bot.ui import _answer_markdown, _escape_md, _sources_html, build_ui
+from qa_bot.uploads import safe_name
 
 
 @pytest.fixture
@@ -62,8 +63,8 @@ def test_upload_and_remove_through_the_app(client: Client, tmp_path: Path) -> No
 def test_document_text_cannot_inject_markup() -> None:
     assert "<" not in _escape_md("<img src=x onerror=alert(1)>")
     assert _escape_md("![x](http://evil/)").startswith("\\!\\[")
-    assert _safe_name("../../etc/passwd") == "passwd"
-    assert _safe_name("C:\\Users\\a\\evil.txt") == "evil.txt"
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("C:\\Users\\a\\evil.txt") == "evil.txt"
 
 
 def test_markers_link_to_sources(sample_runtime: Runtime) -> None:
