@@ -59,6 +59,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class CitationCheck:
+    """What checking a generated answer's citations found (extractive answers carry none)."""
+
+    sentences: int  # sentences the model wrote
+    unsupported: int  # of which no cited (or retrieved) chunk supports
+    markers: int  # citation markers the model wrote
+    invalid_markers: int  # of which named no retrieved chunk, and were removed
+    fell_back: bool = False  # nothing was supported: the answer shown is the extractive one
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     standalone_query: str
@@ -68,8 +79,9 @@ class Answer:
     abstained: bool = False
     notice: str | None = None
     final: bool = True
-    # Per-sentence flags: sentences that carry a citation but are not supported by it.
+    # Sentences of a generated answer that no cited source supports: shown flagged, never grounded.
     unsupported: tuple[str, ...] = field(default=())
+    check: CitationCheck | None = None
 
     @property
     def cited_numbers(self) -> list[int]:

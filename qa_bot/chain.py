@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from operator import itemgetter
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnablePassthrough
 
 from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.answers import Answer
+from qa_bot.citations import CitationChecker
 from qa_bot.condense import make_condenser
 from qa_bot.config import Settings
+from qa_bot.generative import GenerativeAnswerer, make_llm_condenser
+from qa_bot.llm import ChatBackend, describe_backend
+from qa_bot.prompts import Prompts
 from qa_bot.retrieval import HybridRetriever
 from qa_bot.store import DocumentStore
 
@@ -34,3 +39,13 @@ def build_chain(
         | RunnablePassthrough.assign(docs=itemgetter("standalone") | retriever)
         | answerer
     ).with_config(run_name="qa_bot")
+
+
+def build_generative_chain(
+    settings: Settings, store: DocumentStore, model: BaseChatModel, prompts: Prompts
+) -> Runnable[dict, Answer]:
+    """The same chain with the chat model condensing follow-ups and writing checked answers."""
+    backend = ChatBackend(model, settings.llm_timeout, describe_backend(settings))
+    extractive = ExtractiveAnswerer(store.embedder, settings.abstain_threshold)
+    answerer = GenerativeAnswerer(backend, prompts, extractive, CitationChecker(store.embedder))
+    return build_chain(settings, store, answerer, make_llm_condenser(backend, prompts))

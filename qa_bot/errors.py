@@ -46,3 +46,7 @@ class StoreBusyError(StoreError):
 
 class EmptyStoreError(QaBotError):
     """Nothing has been ingested yet."""
+
+
+class MissingDependencyError(ConfigError, ImportError):
+    """An optional package for the chosen backend is not installed; the message names it."""
