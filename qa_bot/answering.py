@@ -33,25 +33,61 @@ class ScoredSentence:
 
 
 @dataclass(frozen=True)
+class Signals:
+    """What the confidence model sees of one question and its retrieved chunks."""
+
+    top_dense: float  # best cosine similarity of a retrieved chunk
+    sentence_similarity: float  # of the best sentence
+    overlap: float  # share of the query's terms in the best sentence
+    coverage: float  # share of the query's terms in the top chunk and its title
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, name) for name in _SIGNALS], dtype=np.float64)
+
+
+_SIGNALS = ("top_dense", "sentence_similarity", "overlap", "coverage")
+
+
+@dataclass(frozen=True)
 class ConfidenceModel:
     """Logistic model over retrieval and sentence signals -> P(the documents answer this).
 
-    The weights come from `qa-bot eval --calibrate` on in- and out-of-corpus questions.
+    The defaults come from `qa-bot eval --calibrate` on in- and out-of-corpus questions.
     """
 
     bias: float = -6.0
     top_dense: float = 7.0
     sentence_similarity: float = 4.0
     overlap: float = 3.0
+    coverage: float = 0.0
 
-    def __call__(self, top_dense: float, sentence_similarity: float, overlap: float) -> float:
-        z = (
-            self.bias
-            + self.top_dense * top_dense
-            + self.sentence_similarity * sentence_similarity
-            + self.overlap * overlap
-        )
-        return 1.0 / (1.0 + math.exp(-z))
+    def __call__(self, signals: Signals) -> float:
+        weights = np.array([getattr(self, name) for name in _SIGNALS])
+        z = self.bias + float(weights @ signals.vector())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    @classmethod
+    def fit(
+        cls, signals: list[Signals], labels: list[bool], l2: float = 1e-3, steps: int = 50
+    ) -> ConfidenceModel:
+        """Class-balanced logistic regression by Newton's method (a few hundred points suffice)."""
+        x = np.column_stack([np.ones(len(signals)), np.stack([s.vector() for s in signals])])
+        y = np.asarray(labels, dtype=np.float64)
+        positives = max(y.sum(), 1.0)
+        negatives = max(len(y) - y.sum(), 1.0)
+        sample_weight = np.where(y == 1, len(y) / (2 * positives), len(y) / (2 * negatives))
+        w = np.zeros(x.shape[1])
+        penalty = l2 * np.eye(x.shape[1])
+        penalty[0, 0] = 0.0
+        for _ in range(steps):
+            p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -50, 50)))
+            gradient = x.T @ (sample_weight * (p - y)) + penalty @ w * len(y)
+            hessian = (x * (sample_weight * p * (1 - p))[:, None]).T @ x + penalty * len(y)
+            step = np.linalg.solve(hessian, gradient)
+            w -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        return cls(float(w[0]), *(float(v) for v in w[1:]))
 
 
 class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
@@ -94,14 +130,9 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         sources = [Source.from_document(i + 1, doc) for i, doc in enumerate(docs)]
         if not docs:
             return Answer(question, standalone, NOT_FOUND, abstained=True)
-        scored = score_sentences(self.embedder, standalone, docs)
+        signals, scored = self.signals(standalone, docs)
         best = scored[0] if scored else None
-        top_dense = max(float(doc.metadata.get("score_dense", 0.0)) for doc in docs)
-        confidence = self.confidence(
-            top_dense,
-            best.similarity if best else 0.0,
-            best.overlap if best else 0.0,
-        )
+        confidence = self.confidence(signals)
         if best is None or confidence < self.threshold:
             return Answer(
                 question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
@@ -122,6 +153,25 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             for i, source in enumerate(sources)
         ]
         return Answer(question, standalone, " ".join(parts), tuple(sources), confidence)
+
+    def signals(self, query: str, docs: list[Document]) -> tuple[Signals, list[ScoredSentence]]:
+        """The confidence model's inputs, and the scored sentences they were read from."""
+        scored = score_sentences(self.embedder, query, docs)
+        best = scored[0] if scored else None
+        query_terms = set(analyse([query])[0])
+        top = docs[0] if docs else None
+        covered = (
+            set(analyse([f"{top.metadata.get('title', '')} {top.page_content}"])[0])
+            if top is not None
+            else set()
+        )
+        signals = Signals(
+            top_dense=max((float(d.metadata.get("score_dense", 0.0)) for d in docs), default=0.0),
+            sentence_similarity=best.similarity if best else 0.0,
+            overlap=best.overlap if best else 0.0,
+            coverage=len(query_terms & covered) / len(query_terms) if query_terms else 0.0,
+        )
+        return signals, scored
 
 
 def score_sentences(

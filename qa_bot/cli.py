@@ -183,6 +183,64 @@ def serve(
     launch(runtime)
 
 
+@app.command("eval")
+def evaluate(
+    ctx: typer.Context,
+    docs: Annotated[Path, typer.Option(help="Folder of documents to index.")],
+    questions: Annotated[Path, typer.Option(help="Questions, JSON lines (see README).")],
+    sample: Annotated[int | None, typer.Option(help="Ask a fixed random sample.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --sample and --holdout.")] = 0,
+    out_of_corpus: Annotated[
+        Path | None, typer.Option(help="Questions about documents not in --docs.")
+    ] = None,
+    holdout: Annotated[
+        int, typer.Option(help="Leave N documents unindexed; their questions are out of corpus.")
+    ] = 0,
+    follow_ups: Annotated[
+        int, typer.Option(help="Also score N pronoun follow-ups built from the questions.")
+    ] = 0,
+    calibrate: Annotated[
+        bool, typer.Option(help="Fit the confidence model and threshold instead; needs --holdout.")
+    ] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write figures here.")] = None,
+) -> None:
+    """Index --docs into a fresh temporary store, ask the questions through the chain, score."""
+    from qa_bot import evaluation as ev
+    from qa_bot.config import apply_environment
+    from qa_bot.embeddings import make_embedder
+    from qa_bot.loaders import iter_files
+
+    settings = _settings(ctx)
+    apply_environment(settings)
+    files = list(iter_files([docs]))
+    indexed, held = ev.split_holdout([f.name for f in files], holdout, seed)
+    asked = ev.load_questions(questions)
+    in_corpus = ev.sample([q for q in asked if q.doc not in held], sample, seed)
+    declined = ev.sample([q for q in asked if q.doc in held], sample, seed)
+    if out_of_corpus is not None:
+        declined += ev.sample(ev.load_questions(out_of_corpus), sample, seed)
+    files = [f for f in files if f.name in indexed]
+    embedder = make_embedder(settings)
+    if calibrate:
+        if not declined:
+            raise typer.BadParameter("--calibrate needs --holdout N or --out-of-corpus")
+        result = ev.calibrate(settings, embedder, files, in_corpus, declined)
+        typer.echo(result.describe())
+        figures = result.figures
+    else:
+        pairs: list[ev.FollowUp] = []
+        answerable = [q for q in asked if q.doc in indexed]
+        if follow_ups:
+            pairs = ev.sample(
+                ev.make_follow_ups(answerable, *ev.read_articles(files)), follow_ups, seed
+            )
+        report = ev.run_eval(settings, embedder, files, in_corpus, declined, pairs, typer.echo)
+        figures = report.figures
+        typer.echo(ev.format_table({"qa_bot": figures}))
+    if json_out is not None:
+        json_out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
 def render_answer(answer: Answer, *, with_text: bool = True) -> str:
     lines = [answer.text] if with_text else []
     if answer.standalone_query != answer.question:

@@ -322,6 +322,75 @@ def _follow_up_figures(
     }
 
 
+@dataclass
+class Calibration:
+    """A fitted confidence model and the threshold that keeps the in-corpus answer rate."""
+
+    model: object  # ConfidenceModel
+    threshold: float
+    figures: dict[str, float | int | None]
+
+    def describe(self) -> str:
+        weights = ", ".join(f"{k}={v:.3f}" for k, v in self.model.__dict__.items())
+        lines = [f"ConfidenceModel({weights})", f"abstain_threshold = {self.threshold:.3f}"]
+        lines += [f"{key}: {_cell(value)}" for key, value in self.figures.items()]
+        return "\n".join(lines)
+
+
+def calibrate(
+    settings,  # noqa: ANN001 - Settings
+    embedder,  # noqa: ANN001 - SentenceEmbedder
+    files: Sequence[Path],
+    in_corpus: Sequence[Question],
+    out_of_corpus: Sequence[Question],
+    target_answer_rate: float = 0.96,
+) -> Calibration:
+    """Fit the confidence model on in- (label 1) and out-of-corpus (label 0) questions.
+
+    The threshold is the highest that still answers `target_answer_rate` of the in-corpus ones.
+    """
+    from qa_bot.answering import ConfidenceModel, ExtractiveAnswerer
+    from qa_bot.chain import build_retriever
+    from qa_bot.ingest import ingest_paths
+    from qa_bot.runtime import open_runtime
+
+    with tempfile.TemporaryDirectory(prefix="qa-bot-calibrate-") as folder:
+        runtime = open_runtime(settings.with_overrides(persist_dir=Path(folder)), embedder=embedder)
+        ingest_paths(files, runtime.store, show_progress=False)
+        retriever = build_retriever(runtime.settings, runtime.store)
+        answerer = ExtractiveAnswerer(embedder, threshold=0.0)
+        questions = [*in_corpus, *out_of_corpus]
+        signals = [answerer.signals(q.question, retriever.invoke(q.question))[0] for q in questions]
+    labels = [True] * len(in_corpus) + [False] * len(out_of_corpus)
+    model = ConfidenceModel.fit(signals, labels)
+    scores = [model(s) for s in signals]
+    inside, outside = scores[: len(in_corpus)], scores[len(in_corpus) :]
+    threshold = sorted(inside, reverse=True)[max(0, int(target_answer_rate * len(inside)) - 1)]
+    return Calibration(
+        model,
+        threshold,
+        {
+            "in_corpus_questions": len(inside),
+            "out_of_corpus_questions": len(outside),
+            "answer_rate": _share(p >= threshold for p in inside),
+            "abstain_rate": _share(p < threshold for p in outside),
+            "auc": roc_auc(inside, outside),
+            "auc_top_dense_alone": roc_auc(
+                [s.top_dense for s in signals[: len(inside)]],
+                [s.top_dense for s in signals[len(inside) :]],
+            ),
+        },
+    )
+
+
+def roc_auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """P(a positive scores above a negative), ties counting half."""
+    if not positives or not negatives:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
 def format_table(rows: dict[str, dict[str, float | int | None]]) -> str:
     """Metrics down, one column per named run."""
     names = list(rows)

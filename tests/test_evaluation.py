@@ -201,3 +201,41 @@ def test_run_eval_on_a_squad_sample(settings: Settings, embedder: SentenceEmbedd
         assert 0.0 <= figures[key] <= 1.0
     assert figures["ingest_chars_per_s"] > 0 and figures["query_ms_p50"] > 0
     assert figures["context_hit@4000"] >= figures["retrieval_hit@1"]
+
+
+def test_confidence_model_fit_separates_and_calibrate_picks_the_threshold() -> None:
+    from qa_bot.answering import ConfidenceModel, Signals
+
+    inside = [Signals(0.6 + i / 100, 0.5, 0.8, 0.9) for i in range(10)]
+    outside = [Signals(0.2 + i / 100, 0.3, 0.2, 0.3) for i in range(10)]
+    model = ConfidenceModel.fit(inside + outside, [True] * 10 + [False] * 10)
+    assert min(model(s) for s in inside) > 0.5 > max(model(s) for s in outside)
+    assert ev.roc_auc([0.9, 0.8], [0.1, 0.8]) == (2 + 1 + 0.5) / 4
+
+
+def test_eval_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qa_bot.cli import app
+
+    out = tmp_path / "figures.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--docs",
+            str(SQUAD_SAMPLE / "docs"),
+            "--questions",
+            str(SQUAD_SAMPLE / "questions.jsonl"),
+            "--holdout",
+            "1",
+            "--sample",
+            "4",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "retrieval_hit@1" in result.output and "abstain_rate" in result.output
+    figures = json.loads(out.read_text())
+    assert figures["questions"] == 4 and figures["out_of_corpus_questions"] == 4
