@@ -171,16 +171,17 @@ def serve(
         bool, typer.Option(help="Index documents/ first when the store is empty.")
     ] = True,
 ) -> None:
-    """Serve the browser UI."""
-    from qa_bot.ui import launch
+    """Serve the browser UI at / and the HTTP API (OpenAI-compatible) under /v1."""
+    from qa_bot.server import serve as serve_app
 
     runtime = _runtime(ctx, host=host, port=port)
     if ingest_if_empty:
         report = runtime.ingest_documents_if_empty()
         if report is not None:
             typer.echo(f"Indexed {runtime.settings.documents_dir}: {report.summary()}")
-    typer.echo(f"Serving on http://{runtime.settings.host}:{runtime.settings.port}")
-    launch(runtime)
+    url = f"http://{runtime.settings.host}:{runtime.settings.port}"
+    typer.echo(f"Serving on {url} (API: {url}/v1, docs at {url}/v1/docs)")
+    serve_app(runtime)
 
 
 @app.command("eval")

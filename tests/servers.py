@@ -82,3 +82,27 @@ def qa_bot(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
     )
     assert done.returncode == 0, f"qa-bot {args} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
+
+
+@contextmanager
+def serving_in_thread(app: object) -> Iterator[str]:
+    """An ASGI app under uvicorn on a free loopback port, in a thread of this process."""
+    import threading
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

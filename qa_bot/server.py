@@ -1,0 +1,46 @@
+"""One web server for a team: the HTTP API under /v1 and the Gradio UI at /, on FastAPI."""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from qa_bot.api import build_api
+from qa_bot.runtime import Runtime
+from qa_bot.ui import CSS, JS, build_ui
+
+log = logging.getLogger(__name__)
+
+
+def build_app(runtime: Runtime) -> FastAPI:
+    """The API routes first, then the UI mounted at / with the settings ui.launch() uses."""
+    app = FastAPI(title="qa_bot", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
+    app.include_router(build_api(runtime))
+    demo = build_ui(runtime)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    return gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        server_name=runtime.settings.host,
+        server_port=runtime.settings.port,
+        css=CSS,
+        js=JS,
+        max_file_size=f"{int(runtime.settings.max_upload_mb)}mb",
+        show_error=False,
+    )
+
+
+def serve(runtime: Runtime) -> None:
+    """Serve the combined app until interrupted."""
+    app = build_app(runtime)
+    uvicorn.run(
+        app,
+        host=runtime.settings.host,
+        port=runtime.settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,156 @@
+"""The HTTP API through the official openai client (and httpx for documents), on loopback."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from qa_bot.config import Settings
+from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.ingest import ingest_paths
+from qa_bot.runtime import Runtime, open_runtime
+from qa_bot.server import build_app
+from tests.conftest import SAMPLE_DOC
+from tests.servers import serving_in_thread
+from tests.test_store_contract import LIBRARY
+
+QUESTION = "What did the two countries say about the Khunjerab Pass?"
+
+
+@pytest.fixture(scope="module")
+def api_runtime(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Runtime:
+    root = tmp_path_factory.mktemp("api")
+    docs = root / "docs"
+    docs.mkdir()
+    shutil.copy(SAMPLE_DOC, docs / SAMPLE_DOC.name)
+    runtime = open_runtime(
+        Settings(persist_dir=root / "store", documents_dir=docs), embedder=embedder
+    )
+    ingest_paths([docs], runtime.store, show_progress=False)
+    return runtime
+
+
+@pytest.fixture(scope="module")
+def base_url(api_runtime: Runtime) -> Iterator[str]:
+    with serving_in_thread(build_app(api_runtime)) as url:
+        yield url
+
+
+@pytest.fixture
+def client(base_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base_url}/v1", api_key="not-needed", max_retries=0)
+
+
+def test_completion_carries_citations(client: openai.OpenAI, api_runtime: Runtime) -> None:
+    completion = client.chat.completions.create(
+        model="qa-bot", messages=[{"role": "user", "content": QUESTION}]
+    )
+    text = completion.choices[0].message.content
+    assert "year-round opening of the Khunjerab Pass" in text
+    assert completion.choices[0].finish_reason == "stop"
+    citations = completion.model_extra["citations"]
+    assert citations and citations[0]["number"] == 1 and "[1]" in text
+    first = citations[0]
+    assert set(first) >= {"file_name", "page", "start", "end", "text", "score", "chunk_id"}
+    document = (api_runtime.settings.documents_dir / first["file_name"]).read_text("utf-8")
+    assert document[first["start"] : first["end"]] == first["text"]
+    assert first["supporting_sentence"] in first["text"]
+    assert first["document_id"] == api_runtime.store.documents()[0].doc_id
+    assert completion.model_extra["qa_bot"]["abstained"] is False
+
+
+def test_streaming_matches_the_plain_answer(client: openai.OpenAI) -> None:
+    messages = [{"role": "user", "content": QUESTION}]
+    plain = client.chat.completions.create(model="qa-bot", messages=messages)
+    chunks = list(client.chat.completions.create(model="qa-bot", messages=messages, stream=True))
+    assert len(chunks) > 3
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    assert text == plain.choices[0].message.content
+    last = chunks[-1]
+    assert last.choices[0].finish_reason == "stop"
+    assert last.model_extra["citations"] == plain.model_extra["citations"]
+
+
+def test_follow_up_uses_earlier_messages(client: openai.OpenAI) -> None:
+    first = client.chat.completions.create(
+        model="qa-bot", messages=[{"role": "user", "content": "Who co-chaired the dialogue?"}]
+    )
+    follow_up = client.chat.completions.create(
+        model="qa-bot",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Who co-chaired the dialogue?"},
+            {"role": "assistant", "content": first.choices[0].message.content},
+            {"role": "user", "content": "Where will the next round be held?"},
+        ],
+    )
+    assert "Islamabad" in follow_up.choices[0].message.content
+    assert "dialogue" in follow_up.model_extra["qa_bot"]["standalone_query"].lower()
+
+
+def test_bad_request_is_an_openai_error(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(
+            model="qa-bot", messages=[{"role": "system", "content": "no question"}]
+        )
+
+
+def test_upload_list_ask_delete(client: openai.OpenAI, base_url: str, tmp_path: Path) -> None:
+    api = httpx.Client(base_url=f"{base_url}/v1", timeout=60)
+    response = api.post(
+        "/documents",
+        files=[
+            ("files", ("library.txt", LIBRARY.encode(), "text/plain")),
+            ("files", ("../../evil.exe", b"MZ", "application/octet-stream")),
+        ],
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["data"]
+    added = [r for r in results if r["status"] == "added"]
+    assert len(added) == 1 and added[0]["document"]["file_name"] == "library.txt"
+    assert any(r["status"] == "skipped" and "evil.exe" in r["message"] for r in results)
+    doc_id = added[0]["document"]["id"]
+    listed = {d["id"]: d for d in api.get("/documents").json()["data"]}
+    assert listed[doc_id]["chunks"] >= 1 and len(listed) == 2
+
+    question = [{"role": "user", "content": "Who issues the Quetzalcoatlus pass?"}]
+    answer = client.chat.completions.create(model="qa-bot", messages=question)
+    assert answer.model_extra["citations"][0]["document_id"] == doc_id
+
+    assert api.delete(f"/documents/{doc_id}").json() == {
+        "id": doc_id,
+        "object": "document",
+        "deleted": True,
+    }
+    assert api.delete(f"/documents/{doc_id}").status_code == 404
+    assert doc_id not in {d["id"] for d in api.get("/documents").json()["data"]}
+    answer = client.chat.completions.create(model="qa-bot", messages=question)
+    assert all(c["document_id"] != doc_id for c in answer.model_extra["citations"])
+
+
+def test_ui_is_served_beside_the_api(base_url: str) -> None:
+    page = httpx.get(f"{base_url}/", timeout=30)
+    assert page.status_code == 200 and "<html" in page.text
+    config = httpx.get(f"{base_url}/config", timeout=30).json()
+    assert config["title"] == "qa_bot"
+    assert ".qa-source" in config["css"] and "qa-src-" in config["js"]
+    assert config["max_file_size"] == 50 * 1024 * 1024
+    models = openai.OpenAI(base_url=f"{base_url}/v1", api_key="x").models.list()
+    assert [m.id for m in models.data] == ["qa-bot", "extractive"]
+
+
+def test_unknown_model_is_a_not_found_error(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError, match="extractive"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_gradio_api_still_answers_when_mounted(base_url: str) -> None:
+    from gradio_client import Client
+
+    result = Client(base_url, verbose=False).predict(QUESTION, [], api_name="/ask")
+    assert "Khunjerab" in result["text"] and result["citations"]
