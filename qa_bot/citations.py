@@ -88,6 +88,7 @@ def clean_markers(text: str, count: int) -> tuple[str, int, int]:
         return match.group(1) + "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
     cleaned = _MARKER_GROUP.sub(rewrite, text)
+    cleaned = re.sub(r"(?<=[^\s\[\]])\[(\d+)\]", r" [\1]", cleaned)  # "word[1]" -> "word [1]"
     return cleaned, total, invalid
 
 

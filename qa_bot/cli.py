@@ -40,6 +40,10 @@ def _options(
     chunk_size: Annotated[int | None, typer.Option(help="Chunk size in characters.")] = None,
     chunk_overlap: Annotated[int | None, typer.Option(help="Chunk overlap in characters.")] = None,
     k: Annotated[int | None, typer.Option("--k", help="Chunks retrieved per question.")] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="Answer with: extractive, openai or ollama (see docs/llm.md)."),
+    ] = None,
     chroma_url: Annotated[
         str | None, typer.Option(help="Use a Chroma server (http://host:port), not persist-dir.")
     ] = None,
@@ -54,6 +58,7 @@ def _options(
         "chunk_size": chunk_size,
         "chunk_overlap": chunk_overlap,
         "k": k,
+        "llm": llm,
         "chroma_url": chroma_url,
     }
 
@@ -148,16 +153,20 @@ def chat(ctx: typer.Context) -> None:
         if not question:
             break
         answer = None
-        printed = 0
+        streamed = ""
         for answer in runtime.chain.stream({"question": question, "history": history}):
             if answer.final:
                 break
-            typer.echo(answer.text[printed:], nl=False)
-            printed = len(answer.text)
+            if answer.text.startswith(streamed):
+                typer.echo(answer.text[len(streamed) :], nl=False)
+                streamed = answer.text
         assert answer is not None
-        typer.echo(answer.text[printed:] if printed else "", nl=not printed)
-        if printed:
-            typer.echo("")
+        if streamed and answer.text.startswith(streamed):
+            typer.echo(answer.text[len(streamed) :])
+        else:  # a generated draft was streamed: show what survived the citation check
+            if streamed:
+                typer.echo("\n-- checked against the sources:")
+            typer.echo(answer.text)
         typer.echo(render_answer(answer, with_text=False))
         history.append(Turn(question, answer.standalone_query, answer.text))
 

@@ -89,6 +89,13 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                         submit_btn=True,
                     )
                 clear = gr.Button("New conversation", size="sm")
+                backend = gr.Radio(
+                    choices=_backend_choices(runtime),
+                    value=runtime.settings.llm,
+                    label="Answer with",
+                    visible=len(runtime.chains) > 1,  # only backends that are configured
+                    elem_id="qa-backend",
+                )
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(_sources_html([], 0), elem_id="qa-sources")
@@ -117,6 +124,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             "chatbot": chatbot,
             "question": question,
             "clear": clear,
+            "backend": backend,
             "sources": sources,
             "upload": upload,
             "upload_status": upload_status,
@@ -132,7 +140,11 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
     write_lock = threading.Lock()
 
     def respond(
-        message: str, chat: list[dict], turns: list[Turn], turn_sources: list[list[Source]]
+        message: str,
+        chat: list[dict],
+        turns: list[Turn],
+        turn_sources: list[list[Source]],
+        backend: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         message = (message or "").strip()
         if not message:
@@ -147,7 +159,8 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         chat.append({"role": "assistant", "content": "…"})
         answer: Answer | None = None
         try:
-            for answer in runtime.chain.stream({"question": message, "history": turns}):
+            chain = runtime.chains.get(backend or "", runtime.chain)
+            for answer in chain.stream({"question": message, "history": turns}):
                 chat[-1] = {"role": "assistant", "content": _answer_markdown(answer, turn)}
                 yield chat, gr.skip(), turns, turn_sources, ""
         except QaBotError as exc:
@@ -204,7 +217,7 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
     outputs = [w["chatbot"], w["sources"], w["turns"], w["turn_sources"], w["question"]]
     w["question"].submit(
         respond,
-        [w["question"], w["chatbot"], w["turns"], w["turn_sources"]],
+        [w["question"], w["chatbot"], w["turns"], w["turn_sources"], w["backend"]],
         outputs,
         api_visibility="private",
     )
@@ -252,6 +265,13 @@ def answer_to_dict(answer: Answer) -> dict:
             for s in answer.citations
         ],
     }
+
+
+def _backend_choices(runtime: Runtime) -> list[tuple[str, str]]:
+    settings = runtime.settings
+    labels = {"extractive": "Extractive (quotes the documents)"}
+    labels[settings.llm] = labels.get(settings.llm) or f"{settings.llm_model} ({settings.llm})"
+    return [(labels.get(name, name), name) for name in runtime.chains or [settings.llm]]
 
 
 def _document_widgets(runtime: Runtime) -> tuple[Any, Any]:

@@ -3,6 +3,7 @@ real embedder, real retrieval, real prompts), and every citation is checked befo
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from qa_bot.answers import NOT_FOUND, Answer
 from qa_bot.chain import build_generative_chain, build_retriever
 from qa_bot.citations import citation_rates
 from qa_bot.condense import Turn
-from qa_bot.config import Settings
+from qa_bot.config import Settings, load_settings
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.ingest import ingest_paths
 from qa_bot.prompts import load_prompts
@@ -306,3 +307,45 @@ def test_open_runtime_offers_the_configured_backend_and_extractive(
     runtime = open_runtime(settings, embedder=embedder, chat_model=_model("unused"))
     assert set(runtime.chains) == {"ollama", "extractive"}
     assert runtime.chain is runtime.chains["ollama"]
+    from qa_bot.ui import build_ui
+
+    selectors = [
+        block
+        for block in build_ui(runtime).blocks.values()
+        if getattr(block, "elem_id", None) == "qa-backend"
+    ]
+    [selector] = selectors
+    assert selector.visible and selector.value == "ollama"
+    assert [value for _, value in selector.choices] == ["extractive", "ollama"]
+    assert "llama3.2 (ollama)" in [label for label, _ in selector.choices]
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
+def test_real_provider_client_streams_through_the_chain(
+    store_runtime: Runtime, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa_bot.llm import make_chat_model
+    from tests.llm_server import model_server
+
+    monkeypatch.setenv("QA_BOT_LLM_API_KEY", "sk-from-the-environment")
+    n, _ = _number_of(store_runtime, QUESTION, "held in Islamabad next year")
+    reply = f"The next round will be held in Islamabad next year [{n}]."
+    with model_server([reply]) as (url, server):
+        settings = load_settings(  # the key comes from the environment
+            persist_dir=store_runtime.settings.persist_dir,
+            llm=backend,
+            llm_model="m",
+            llm_base_url=f"{url}/v1" if backend == "openai" else url,
+            llm_timeout=5,
+        )
+        model = make_chat_model(settings)
+        chain = build_generative_chain(settings, store_runtime.store, model, load_prompts())
+        snapshots = list(chain.stream({"question": QUESTION, "history": []}))
+
+    assert len(snapshots) > 3 and snapshots[-1].text == reply
+    assert snapshots[-1].check.unsupported == 0
+    [request] = server.requests
+    sent = json.dumps(request["body"])
+    assert request["body"]["stream"] is True and "held in Islamabad next year" in sent
+    if backend == "openai":
+        assert request["headers"]["authorization"] == "Bearer sk-from-the-environment"
