@@ -263,6 +263,7 @@ def run_eval(
     progress: Callable[[str], None] | None = None,
 ) -> EvalReport:
     """Index files into a fresh temporary store and ask every question through the UI's chain."""
+    from qa_bot.citations import citation_rates
     from qa_bot.ingest import ingest_paths
     from qa_bot.loaders import load_document
     from qa_bot.runtime import open_runtime
@@ -276,9 +277,12 @@ def run_eval(
         ingest_s = time.perf_counter() - started
         say(f"indexed {len(files)} files ({chars} chars) in {ingest_s:.1f}s")
 
+        answers: list[Answer] = []  # every answer, for the citation-check rates
+
         def ask(question: str, history: list[Turn]) -> tuple[Answer, float]:
             t0 = time.perf_counter()
             answer = runtime.chain.invoke({"question": question, "history": history})
+            answers.append(answer)
             return answer, (time.perf_counter() - t0) * 1000
 
         outcomes, timings = [], []
@@ -292,6 +296,7 @@ def run_eval(
         follow = _follow_up_figures(ask, follow_ups) if follow_ups else {}
     figures = summarise(outcomes, declined if out_of_corpus else None)
     figures.update(follow)
+    figures.update(citation_rates(answers))  # None with the extractive answerer: nothing checked
     figures.update(
         {
             "ingest_chars_per_s": chars / ingest_s if ingest_s else None,

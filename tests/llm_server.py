@@ -5,24 +5,31 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+Reply = Callable[[dict[str, Any]], str]
+
 
 class FakeModelServer:
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
+    def __init__(self, replies: list[str] | Reply) -> None:
+        self.replies = replies
         self.requests: list[dict[str, Any]] = []  # path, headers and JSON body of each call
 
-    def next_reply(self) -> str:
+    def next_reply(self, body: dict[str, Any]) -> str:
+        if callable(self.replies):
+            return self.replies(body)
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
 
 @contextmanager
-def model_server(replies: list[str]) -> Iterator[tuple[str, FakeModelServer]]:
-    """Yields (base URL, server); OpenAI clients use base URL + /v1."""
+def model_server(replies: list[str] | Reply) -> Iterator[tuple[str, FakeModelServer]]:
+    """Yields (base URL, server); OpenAI clients use base URL + /v1.
+
+    replies: canned texts, used in turn (the last one repeats), or a function of the request body.
+    """
     state = FakeModelServer(replies)
 
     class Handler(BaseHTTPRequestHandler):
@@ -38,7 +45,7 @@ def model_server(replies: list[str]) -> Iterator[tuple[str, FakeModelServer]]:
                     "body": body,
                 }
             )
-            words = state.next_reply().split(" ")
+            words = state.next_reply(body).split(" ")
             pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
             if self.path.startswith("/v1/chat/completions"):
                 self._send("text/event-stream", [_openai_chunk(p) for p in pieces] + ["[DONE]"])

@@ -349,3 +349,37 @@ def test_real_provider_client_streams_through_the_chain(
     assert request["body"]["stream"] is True and "held in Islamabad next year" in sent
     if backend == "openai":
         assert request["headers"]["authorization"] == "Bearer sk-from-the-environment"
+
+
+def test_eval_reports_citation_rates_through_an_endpoint(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    """`qa-bot eval` with QA_BOT_LLM=openai: a model that quotes document 1 correctly and adds
+    one invented sentence citing [9] scores 1/2 unsupported sentences and 1/2 invalid markers."""
+    from qa_bot import evaluation as ev
+    from qa_bot.chunking import split_sentences
+    from tests.llm_server import model_server
+
+    def reply(body: dict) -> str:
+        prompt = body["messages"][-1]["content"]
+        chunk = prompt.split('<document number="1"')[1].split(">\n", 1)[1]
+        first = split_sentences(chunk)[0]
+        return f"{chunk[first.start : first.end]} [1] The Pope attended the talks [9]."
+
+    questions = [
+        ev.Question("a", "Who co-chaired the dialogue?", ("Wang Yi",), SAMPLE_DOC.name),
+        ev.Question(
+            "b", "What was said about the Khunjerab Pass?", ("year-round",), SAMPLE_DOC.name
+        ),
+    ]
+    with model_server(reply) as (url, server):
+        settings = Settings(
+            persist_dir=tmp_path, llm="openai", llm_model="m", llm_base_url=f"{url}/v1"
+        )
+        report = ev.run_eval(settings, embedder, [SAMPLE_DOC], questions)
+    figures = report.figures
+    assert len(server.requests) == 2, figures
+    assert figures["checked_answers"] == 2
+    assert figures["unsupported_sentence_rate"] == pytest.approx(0.5)
+    assert figures["invalid_citation_rate"] == pytest.approx(0.5)
+    assert figures["fallback_rate"] == 0.0
