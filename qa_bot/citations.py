@@ -229,10 +229,12 @@ def _numbers(text: str) -> list[str]:
 
 
 def citation_rates(answers: Iterable[Answer]) -> dict[str, float | int | None]:
-    """unsupported_sentence_rate and invalid_citation_rate over answers checked by the checker.
+    """The citation check's rates over the answers a chat model was asked for.
 
-    Answers that carry no check (extractive ones quote their sources verbatim) are not counted;
-    a rate with nothing to count is None.
+    unsupported_sentence_rate: the model's sentences that no cited chunk supports;
+    invalid_citation_rate: its markers that named no retrieved chunk; fallback_rate: answers
+    where the extractive answer was shown instead (nothing supported, or error, timeout, no text).
+    Extractive answers carry no check and are not counted; a rate with nothing to count is None.
     """
     sentences = unsupported = markers = invalid = checked = fallbacks = 0
     for answer in answers:
@@ -246,7 +248,7 @@ def citation_rates(answers: Iterable[Answer]) -> dict[str, float | int | None]:
         invalid += check.invalid_markers
         fallbacks += check.fell_back
     return {
-        "checked_answers": checked,
+        "model_answers": checked,
         "unsupported_sentence_rate": unsupported / sentences if sentences else None,
         "invalid_citation_rate": invalid / markers if markers else None,
         "fallback_rate": fallbacks / checked if checked else None,

@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 6000
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
 _OPEN_MARKER = re.compile(r"\s*\[[^\]]{0,20}$")
+# The model was asked but gave nothing to check (error, timeout, empty reply).
+_NOT_ANSWERED = CitationCheck(
+    sentences=0, unsupported=0, markers=0, invalid_markers=0, fell_back=True
+)
 
 
 class GenerativeAnswerer(Runnable[dict[str, Any], Answer]):
@@ -93,7 +97,8 @@ class GenerativeAnswerer(Runnable[dict[str, Any], Answer]):
                     yield draft.partial(shown)
         except Exception as exc:  # any failure of the model server ends in the fallback
             log.warning("%s failed: %s", self.backend.label, _failure_log(exc))
-            yield replace(extractive, notice=f"{_failure_message(exc, self.backend.label)}.")
+            notice = f"{_failure_message(exc, self.backend.label)}."
+            yield replace(extractive, notice=notice, check=_NOT_ANSWERED)
             return
         yield self._checked(raw, docs, draft, extractive)
 
@@ -104,6 +109,7 @@ class GenerativeAnswerer(Runnable[dict[str, Any], Answer]):
                 extractive,
                 notice=f"The model ({self.backend.label}) returned no text, "
                 "so this is the extractive answer.",
+                check=_NOT_ANSWERED,
             )
         result = self.checker.check(text, docs, draft.standalone_query)
         supported = result.supported

@@ -192,6 +192,7 @@ def test_model_error_gives_a_clear_message_and_the_extractive_answer(
     assert "Islamabad" in answer.text and answer.final
     assert answer.notice.startswith("The model (openai: fake at http://127.0.0.1:9/v1) failed")
     assert "showing the extractive answer" in answer.notice
+    assert answer.check.fell_back and answer.check.sentences == 0  # counted by fallback_rate
 
 
 def test_model_that_stalls_times_out_without_hanging(store_runtime: Runtime) -> None:
@@ -289,7 +290,7 @@ def test_rates_over_the_fake_model_scenarios(store_runtime: Runtime) -> None:
     ]
     answers = [_ask(_chain(store_runtime, _model(reply)), QUESTION) for reply in replies]
     rates = citation_rates(answers)
-    assert rates["checked_answers"] == 4
+    assert rates["model_answers"] == 4
     assert rates["unsupported_sentence_rate"] == pytest.approx(2 / 5)
     assert rates["invalid_citation_rate"] == pytest.approx(1 / 6)
     assert rates["fallback_rate"] == pytest.approx(1 / 4)
@@ -379,7 +380,7 @@ def test_eval_reports_citation_rates_through_an_endpoint(
         report = ev.run_eval(settings, embedder, [SAMPLE_DOC], questions)
     figures = report.figures
     assert len(server.requests) == 2, figures
-    assert figures["checked_answers"] == 2
+    assert figures["model_answers"] == 2
     assert figures["unsupported_sentence_rate"] == pytest.approx(0.5)
     assert figures["invalid_citation_rate"] == pytest.approx(0.5)
     assert figures["fallback_rate"] == 0.0
