@@ -15,20 +15,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, HTTPException, UploadFile
+from fastapi import APIRouter, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field
 
 from qa_bot.answers import Answer, Source
 from qa_bot.condense import Turn
-from qa_bot.errors import QaBotError, StoreBusyError
+from qa_bot.errors import ConfigError, QaBotError, StoreBusyError
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime
 from qa_bot.store import DocumentInfo
 from qa_bot.uploads import safe_name, save_uploads
+from qa_bot.workspaces import Workspaces
 
 MODEL_ID = "qa-bot"
+WORKSPACE_HEADER = "X-Workspace"
 NO_DOCUMENTS = "No documents are indexed yet. Upload some with POST /v1/documents, then ask again."
 
 
@@ -54,6 +57,8 @@ class ChatRequest(BaseModel):
     model: str = MODEL_ID
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
+    # qa_bot's own: which workspace to ask (or the X-Workspace header); default: the server's.
+    workspace: str | None = None
 
 
 def citation_dict(source: Source) -> dict[str, Any]:
@@ -117,21 +122,40 @@ def conversation(messages: list[Message]) -> tuple[str, list[Turn]]:
     return messages[question_index].text.strip(), history
 
 
-def build_api(runtime: Runtime) -> APIRouter:
+def build_api(workspaces: Workspaces) -> APIRouter:
     router = APIRouter(prefix="/v1")
 
-    # "qa-bot" answers with the configured backend; each backend is also a model of its own.
-    chains = {MODEL_ID: runtime.chain, **runtime.chains}
+    def workspace(request: Request, name: str | None = None) -> Runtime:
+        """The workspace named by the body, the X-Workspace header or ?workspace=, else default."""
+        name = (
+            name or request.headers.get(WORKSPACE_HEADER) or request.query_params.get("workspace")
+        )
+        try:
+            return workspaces.get(name)
+        except ConfigError as exc:
+            raise HTTPException(400, f"invalid workspace {name!r}: {exc}") from exc
+
+    def chains_of(runtime: Runtime) -> dict[str, Runnable[dict, Answer]]:
+        # "qa-bot" answers with the configured backend; each backend is also a model of its own.
+        return {MODEL_ID: runtime.chain, **runtime.chains}
+
+    @router.get("/workspaces")
+    def list_workspaces() -> dict[str, Any]:
+        names = workspaces.names()
+        return {"object": "list", "data": [{"id": n, "object": "workspace"} for n in names]}
 
     @router.get("/models")
-    def list_models() -> dict[str, Any]:
+    def list_models(http: Request) -> dict[str, Any]:
+        chains = chains_of(workspace(http))
         models = [
             {"id": name, "object": "model", "created": 0, "owned_by": "qa_bot"} for name in chains
         ]
         return {"object": "list", "data": models}
 
     @router.post("/chat/completions", response_model=None)
-    def chat_completions(request: ChatRequest) -> JSONResponse | StreamingResponse:
+    def chat_completions(request: ChatRequest, http: Request) -> JSONResponse | StreamingResponse:
+        runtime = workspace(http, request.workspace)
+        chains = chains_of(runtime)
         chain = chains.get(request.model)
         if chain is None:
             known = ", ".join(chains)
@@ -171,11 +195,13 @@ def build_api(runtime: Runtime) -> APIRouter:
         return JSONResponse(body)
 
     @router.get("/documents")
-    def list_documents() -> dict[str, Any]:
+    def list_documents(http: Request) -> dict[str, Any]:
+        runtime = workspace(http)
         return {"object": "list", "data": [document_dict(i) for i in runtime.store.documents()]}
 
     @router.post("/documents")
-    def upload_documents(files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008
+    def upload_documents(http: Request, files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008
+        runtime = workspace(http)
         with tempfile.TemporaryDirectory(prefix="qa-bot-upload-") as folder:
             limit = int(runtime.settings.max_upload_mb * 1024 * 1024)
             temps = [_spool(upload, Path(folder), i, limit) for i, upload in enumerate(files)]
@@ -198,7 +224,8 @@ def build_api(runtime: Runtime) -> APIRouter:
         return JSONResponse({"object": "list", "data": results}, status_code=200 if ok else 422)
 
     @router.delete("/documents/{doc_id}")
-    def delete_document(doc_id: str) -> JSONResponse:
+    def delete_document(doc_id: str, http: Request) -> JSONResponse:
+        runtime = workspace(http)
         info = runtime.store.find(doc_id)
         if info is None or info.doc_id != doc_id:
             return _error(404, f"no document with id {doc_id!r}; GET /v1/documents lists them")
@@ -209,6 +236,21 @@ def build_api(runtime: Runtime) -> APIRouter:
         return JSONResponse({"id": doc_id, "object": "document", "deleted": True})
 
     return router
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Errors of the API's own routes in OpenAI's shape, so clients raise their usual exceptions
+    with our message (the mounted Gradio app keeps its own handlers)."""
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return _error(400, f"invalid request: {where}: {first.get('msg', exc)}")
 
 
 def _stream(

@@ -33,7 +33,10 @@ class _State:
 def _options(
     ctx: typer.Context,
     persist_dir: Annotated[Path | None, typer.Option(help="Store folder.")] = None,
-    collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", "--workspace", help="Collection (workspace) name."),
+    ] = None,
     embedding_model: Annotated[
         str | None, typer.Option(help="sentence-transformers model name or path.")
     ] = None,

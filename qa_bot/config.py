@@ -74,7 +74,10 @@ class Settings(BaseSettings):
 
     @property
     def upload_dir(self) -> Path:
-        return self.persist_dir / "uploads"
+        # Each workspace (collection) keeps its uploads apart; the default one where it always did.
+        uploads = self.persist_dir / "uploads"
+        default = type(self).model_fields["collection"].default
+        return uploads if self.collection == default else uploads / self.collection
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with CLI/UI choices applied; None means 'not given'."""

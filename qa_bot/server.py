@@ -8,9 +8,10 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
-from qa_bot.api import build_api
+from qa_bot.api import build_api, install_error_handlers
 from qa_bot.runtime import Runtime
 from qa_bot.ui import CSS, JS, build_ui
+from qa_bot.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 def build_app(runtime: Runtime) -> FastAPI:
     """The API routes first, then the UI mounted at / with the settings ui.launch() uses."""
     app = FastAPI(title="qa_bot", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
-    app.include_router(build_api(runtime))
+    app.include_router(build_api(Workspaces(runtime)))
+    install_error_handlers(app)
     demo = build_ui(runtime)
     demo.queue(default_concurrency_limit=4, max_size=64)
     return gr.mount_gradio_app(

@@ -154,3 +154,38 @@ def test_gradio_api_still_answers_when_mounted(base_url: str) -> None:
 
     result = Client(base_url, verbose=False).predict(QUESTION, [], api_name="/ask")
     assert "Khunjerab" in result["text"] and result["citations"]
+
+
+def test_workspaces_keep_documents_apart(
+    client: openai.OpenAI, base_url: str, api_runtime: Runtime
+) -> None:
+    api = httpx.Client(base_url=f"{base_url}/v1", timeout=60)
+    files = [("files", ("library.txt", LIBRARY.encode(), "text/plain"))]
+    uploaded = api.post("/documents", files=files, headers={"X-Workspace": "team-b"}).json()
+    doc_id = uploaded["data"][0]["document"]["id"]
+    assert (api_runtime.settings.persist_dir / "uploads" / "team-b" / "library.txt").exists()
+
+    default_ids = {d["id"] for d in api.get("/documents").json()["data"]}
+    team_ids = {d["id"] for d in api.get("/documents?workspace=team-b").json()["data"]}
+    assert team_ids == {doc_id} and doc_id not in default_ids
+    workspaces = [w["id"] for w in api.get("/workspaces").json()["data"]]
+    assert workspaces[0] == "documents" and "team-b" in workspaces
+
+    question = [{"role": "user", "content": "Who issues the Quetzalcoatlus pass?"}]
+    default = client.chat.completions.create(model="qa-bot", messages=question)
+    assert all(c["document_id"] != doc_id for c in default.model_extra["citations"])
+    by_header = client.chat.completions.create(
+        model="qa-bot", messages=question, extra_headers={"X-Workspace": "team-b"}
+    )
+    by_body = client.chat.completions.create(
+        model="qa-bot", messages=question, extra_body={"workspace": "team-b"}
+    )
+    for completion in (by_header, by_body):
+        assert completion.model_extra["citations"][0]["document_id"] == doc_id
+
+    assert api.delete(f"/documents/{doc_id}").status_code == 404  # not in the default workspace
+    assert api.delete(f"/documents/{doc_id}", headers={"X-Workspace": "team-b"}).status_code == 200
+    with pytest.raises(openai.BadRequestError, match="workspace"):
+        client.chat.completions.create(
+            model="qa-bot", messages=question, extra_body={"workspace": "a/b"}
+        )
