@@ -125,15 +125,20 @@ def conversation(messages: list[Message]) -> tuple[str, list[Turn]]:
 def build_api(workspaces: Workspaces) -> APIRouter:
     router = APIRouter(prefix="/v1")
 
-    def workspace(request: Request, name: str | None = None) -> Runtime:
-        """The workspace named by the body, the X-Workspace header or ?workspace=, else default."""
+    def workspace(request: Request, name: str | None = None, create: bool = False) -> Runtime:
+        """The workspace named by the body, the X-Workspace header or ?workspace=, else default.
+        Only an upload creates a workspace; elsewhere an unknown one is a 404."""
         name = (
             name or request.headers.get(WORKSPACE_HEADER) or request.query_params.get("workspace")
         )
         try:
-            return workspaces.get(name)
+            return workspaces.get(name, create=create)
         except ConfigError as exc:
             raise HTTPException(400, f"invalid workspace {name!r}: {exc}") from exc
+        except KeyError as exc:
+            raise HTTPException(
+                404, f"no workspace {name!r}; upload a document to create it"
+            ) from exc
 
     def chains_of(runtime: Runtime) -> dict[str, Runnable[dict, Answer]]:
         # "qa-bot" answers with the configured backend; each backend is also a model of its own.
@@ -201,7 +206,7 @@ def build_api(workspaces: Workspaces) -> APIRouter:
 
     @router.post("/documents")
     def upload_documents(http: Request, files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008
-        runtime = workspace(http)
+        runtime = workspace(http, create=True)
         with tempfile.TemporaryDirectory(prefix="qa-bot-upload-") as folder:
             limit = int(runtime.settings.max_upload_mb * 1024 * 1024)
             temps = [_spool(upload, Path(folder), i, limit) for i, upload in enumerate(files)]

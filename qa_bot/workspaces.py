@@ -23,10 +23,11 @@ class Workspaces:
         self._runtimes = {self.default_name: default}
         self._lock = threading.Lock()
 
-    def get(self, name: str | None) -> Runtime:
+    def get(self, name: str | None, *, create: bool = True) -> Runtime:
         """The runtime of `name` (None or "" for the default); creates the workspace if new.
 
-        Raises ConfigError for a name that is not a valid collection name.
+        Raises ConfigError for a name that is not a valid collection name, and KeyError for a
+        workspace that does not exist when create is False.
         """
         name = (name or "").strip() or self.default_name
         if name.endswith(REGISTRY_SUFFIX):
@@ -36,6 +37,8 @@ class Workspaces:
             return runtime
         default = self._runtimes[self.default_name]
         settings = default.settings.with_overrides(collection=name)  # validates the name
+        if not create and name not in self.names():
+            raise KeyError(name)
         with self._lock:
             if name not in self._runtimes:
                 self._runtimes[name] = open_runtime(settings, embedder=default.embedder)

@@ -185,6 +185,12 @@ def test_workspaces_keep_documents_apart(
 
     assert api.delete(f"/documents/{doc_id}").status_code == 404  # not in the default workspace
     assert api.delete(f"/documents/{doc_id}", headers={"X-Workspace": "team-b"}).status_code == 200
+    assert api.get("/documents?workspace=no-such-team").status_code == 404
+    with pytest.raises(openai.NotFoundError, match="upload a document"):
+        client.chat.completions.create(
+            model="qa-bot", messages=question, extra_headers={"X-Workspace": "no-such-team"}
+        )
+    assert "no-such-team" not in [w["id"] for w in api.get("/workspaces").json()["data"]]
     with pytest.raises(openai.BadRequestError, match="workspace"):
         client.chat.completions.create(
             model="qa-bot", messages=question, extra_body={"workspace": "a/b"}
