@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     max_upload_mb: float = Field(50.0, gt=0)
+    # Gradio's queue (docs/operations.md): answers computed at once, and events that may wait
+    # before new ones are refused with "queue full" instead of waiting minutes.
+    concurrency_limit: int = Field(4, ge=1, le=64)
+    queue_size: int = Field(64, ge=1, le=10_000)
 
     @field_validator("collection")
     @classmethod

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from qa_bot.api import build_api, install_error_handlers
 from qa_bot.runtime import Runtime
-from qa_bot.ui import CSS, JS, build_ui
+from qa_bot.ui import CSS, JS, build_ui, configure_queue, max_file_size
 from qa_bot.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="qa_bot", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
     app.include_router(build_api(Workspaces(runtime)))
     install_error_handlers(app)
-    demo = build_ui(runtime)
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo = configure_queue(build_ui(runtime), runtime.settings)
     return gr.mount_gradio_app(
         app,
         demo,
@@ -31,7 +30,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         server_port=runtime.settings.port,
         css=CSS,
         js=JS,
-        max_file_size=f"{int(runtime.settings.max_upload_mb)}mb",
+        max_file_size=max_file_size(runtime.settings),
         show_error=False,
     )
 

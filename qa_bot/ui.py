@@ -16,6 +16,7 @@ import gradio as gr
 
 from qa_bot.answers import Answer, Source
 from qa_bot.condense import Turn
+from qa_bot.config import Settings
 from qa_bot.errors import QaBotError
 from qa_bot.ingest import ingest_paths
 from qa_bot.loaders import supported_suffixes
@@ -77,8 +78,13 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
         turn_sources = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
+                # No "share" button: it would post the conversation to Hugging Face.
                 chatbot = gr.Chatbot(
-                    label="Chat", height=520, elem_id="qa-chat", feedback_options=None
+                    label="Chat",
+                    height=520,
+                    elem_id="qa-chat",
+                    feedback_options=None,
+                    buttons=["copy", "copy_all"],
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -88,7 +94,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                         elem_id="qa-question",
                         submit_btn=True,
                     )
-                clear = gr.Button("New conversation", size="sm")
+                clear = gr.Button("New conversation", size="sm", elem_id="qa-new-conversation")
                 backend = gr.Radio(
                     choices=_backend_choices(runtime),
                     value=runtime.settings.llm,
@@ -157,6 +163,7 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
             return
         turn = len(turn_sources) + 1
         chat.append({"role": "assistant", "content": "…"})
+        yield chat, gr.skip(), turns, turn_sources, ""  # the question shows while we search
         answer: Answer | None = None
         try:
             chain = runtime.chains.get(backend or "", runtime.chain)
@@ -222,12 +229,17 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         api_visibility="private",
     )
     w["chatbot"].select(show_turn_sources, [w["turn_sources"]], [w["sources"]])
-    w["clear"].click(
-        new_conversation, None, [w["chatbot"], w["turns"], w["turn_sources"], w["sources"]]
-    )
+    conversation = [w["chatbot"], w["turns"], w["turn_sources"], w["sources"]]
+    w["clear"].click(new_conversation, None, conversation)
+    # The chat's own trash button empties the chat; the history behind it must go too.
+    w["chatbot"].clear(new_conversation, None, conversation)
     doc_outputs = [w["upload_status"], w["documents"], w["remove_choice"]]
-    w["upload"].upload(upload_files, [w["upload"]], doc_outputs, api_name="upload")
-    w["remove_button"].click(remove_document, [w["remove_choice"]], doc_outputs, api_name="remove")
+    # Writes to the store run one at a time: a second upload waits in the queue, not fails.
+    writes = {"concurrency_limit": 1, "concurrency_id": "store-writes"}
+    w["upload"].upload(upload_files, [w["upload"]], doc_outputs, api_name="upload", **writes)
+    w["remove_button"].click(
+        remove_document, [w["remove_choice"]], doc_outputs, api_name="remove", **writes
+    )
     demo.load(lambda: _document_widgets(runtime), None, [w["documents"], w["remove_choice"]])
 
     def ask(question: str, history: list[list[str]] | None = None) -> dict:
@@ -353,15 +365,26 @@ def _no_documents_text() -> str:
     return "No documents are indexed yet. Add some under **Documents** below, then ask again."
 
 
+def configure_queue(demo: gr.Blocks, settings: Settings) -> gr.Blocks:
+    """The queue every entry point uses; the numbers are explained in docs/operations.md."""
+    return demo.queue(
+        default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_size
+    )
+
+
+def max_file_size(settings: Settings) -> int:
+    """Gradio refuses larger uploads (HTTP 413, and a message in the page) before we see them."""
+    return int(settings.max_upload_mb * 1024 * 1024)
+
+
 def launch(runtime: Runtime, *, prevent_thread_lock: bool = False) -> gr.Blocks:
-    demo = build_ui(runtime)
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo = configure_queue(build_ui(runtime), runtime.settings)
     demo.launch(
         server_name=runtime.settings.host,
         server_port=runtime.settings.port,
         css=CSS,
         js=JS,
-        max_file_size=f"{int(runtime.settings.max_upload_mb)}mb",
+        max_file_size=max_file_size(runtime.settings),
         show_error=False,
         prevent_thread_lock=prevent_thread_lock,
         quiet=True,

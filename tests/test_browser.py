@@ -1,0 +1,381 @@
+"""The real app in a real Chromium: ask, follow a citation, follow up, upload, remove, and
+prove that hostile documents stay inert. Screenshots go to test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests import hostile_files as hostile
+from tests.factories import make_docx
+from tests.live_app import ROOT, LiveApp, serve
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("QA_BOT_TEST_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ANSWER_TIMEOUT_MS = 60_000
+
+
+def _unavailable(reason: str) -> None:
+    """Under CI the browser tests must run: a missing browser fails there, and skips elsewhere."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"browser tests cannot run under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    folder = tmp_path_factory.mktemp("browser-app")
+    # A 1 MB upload limit keeps the size-limit test quick; every other upload here is smaller.
+    with serve(folder, QA_BOT_MAX_UPLOAD_MB="1") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory: pytest.TempPathFactory):
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Watcher:
+    """What a page did that it should not: dialogs, requests leaving the app, page errors."""
+
+    def __init__(self, page, app: LiveApp) -> None:  # noqa: ANN001
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        origin = urlsplit(app.url).netloc
+
+        def on_dialog(dialog) -> None:  # noqa: ANN001
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        def on_request(route) -> None:  # noqa: ANN001
+            url = route.request.url
+            self.requests.append(url)
+            if urlsplit(url).netloc != origin and not url.startswith(("data:", "blob:")):
+                self.outside.append(url)
+                route.abort()
+            else:
+                route.continue_()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.route("**/*", on_request)
+
+
+@pytest.fixture
+def page(browser_context, app: LiveApp):
+    page = browser_context.new_page()
+    page.watcher = Watcher(page, app)
+    page.goto(app.url)
+    page.wait_for_selector("#qa-question textarea")
+    yield page
+    page.close()
+
+
+def shot(page, name: str) -> Path:  # noqa: ANN001
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def ask(page, question: str) -> str:  # noqa: ANN001
+    """Type a question, wait for the final answer (its confidence line), return its HTML."""
+    bots = page.locator("#qa-chat [data-testid='bot']")
+    before = bots.count()
+    page.fill("#qa-question textarea", question)
+    page.keyboard.press("Enter")
+    final = bots.nth(before).locator(".qa-meta")
+    final.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return bots.nth(before).inner_html()
+
+
+def wait_until(page, expression: str, timeout_s: float = ANSWER_TIMEOUT_MS / 1000) -> None:  # noqa: ANN001
+    """Poll a JavaScript condition from Python until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:g}s waiting for {expression}")
+        page.wait_for_timeout(200)
+
+
+def open_documents(page) -> None:  # noqa: ANN001
+    if not page.locator("#qa-upload").is_visible():
+        page.get_by_text("Documents", exact=True).first.click()
+    page.locator("#qa-upload").wait_for()
+
+
+def upload(page, files: list, expect: str) -> str:  # noqa: ANN001
+    open_documents(page)
+    status = page.locator("#qa-upload-status")
+    page.locator("#qa-upload input[type=file]").set_input_files(files)
+    wait_until(
+        page,
+        "() => document.querySelector('#qa-upload-status')?.innerText"
+        f".includes({json.dumps(expect)})",
+    )
+    return status.inner_text()
+
+
+def test_ask_cite_follow_up_upload_and_remove(page, app: LiveApp, tmp_path: Path) -> None:
+    shot(page, "01-start")
+    # Record every state of the newest bot message, to see the answer arrive in pieces.
+    page.evaluate(
+        """() => {
+      window.__states = [];
+      new MutationObserver(() => {
+        const bots = document.querySelectorAll("#qa-chat [data-testid='bot']");
+        const last = bots[bots.length - 1];
+        const text = last ? last.innerText : "";
+        const states = window.__states;
+        if (text && states[states.length - 1] !== text) states.push(text);
+      }).observe(document.querySelector("#qa-chat"), {subtree: true, childList: true,
+                                                        characterData: true});
+    }"""
+    )
+
+    # 1. The Khunjerab question: a streamed answer with a [1] marker.
+    answer = ask(page, "When will the Khunjerab Pass open?")
+    assert "Khunjerab Pass" in answer
+    states = page.evaluate("window.__states")
+    assert len(states) >= 3, f"the answer did not stream: {states}"
+    assert "confidence" not in states[0]  # the first state is a partial answer
+    marker = page.locator("#qa-chat a.qa-cite").first
+    assert marker.inner_text() == "[1]"
+    shot(page, "02-answer-with-marker")
+
+    # 2. Click [1]: its source opens, with the supporting sentence highlighted.
+    marker.click()
+    source = page.locator("#qa-src-1-1")
+    wait_until(page, "() => document.querySelector('#qa-src-1-1')?.open === true")
+    highlighted = source.locator("mark").inner_text()
+    assert "year-round opening of the Khunjerab Pass" in highlighted
+    assert source.locator("mark").is_visible()
+    shot(page, "03-source-highlighted")
+
+    # 3. A follow-up: the standalone query is shown, and the answer is the right one.
+    answer = ask(page, "What will it facilitate?")
+    assert "searched for: “What will Khunjerab Pass facilitate?”" in answer
+    assert "facilitate bilateral trade" in answer
+    shot(page, "04-follow-up")
+
+    # 4. Upload a .docx from the page, watch it ingest, ask about it.
+    report = make_docx(
+        tmp_path / "orchard-report.docx",
+        "Orchard report",
+        [
+            "The Vashti orchard harvested 4,200 crates of quince in October.",
+            "Its cider press was repaired by a firm from Tarnow.",
+        ],
+    )
+    status = upload(page, [str(report)], "orchard-report.docx: added")
+    assert "added" in status
+    wait_until(
+        page,
+        "() => document.querySelector('#qa-documents')?.innerText.includes('orchard-report.docx')",
+    )
+    shot(page, "05-docx-uploaded")
+    answer = ask(page, "How many crates of quince did the Vashti orchard harvest?")
+    assert "4,200 crates of quince" in answer
+    assert "orchard-report.docx" in page.locator("#qa-sources").inner_text()
+    shot(page, "06-docx-answer")
+
+    # 5. Remove it and see it gone: from the list, and from the answers.
+    page.locator("#qa-remove-choice input").click()
+    page.get_by_role("option", name="orchard-report.docx").click()
+    page.locator("#qa-remove").click()
+    wait_until(
+        page, "() => document.querySelector('#qa-upload-status')?.innerText.includes('Removed')"
+    )
+    wait_until(
+        page, "() => !document.querySelector('#qa-documents')?.innerText.includes('orchard-report')"
+    )
+    answer = ask(page, "How many crates of quince did the Vashti orchard harvest?")
+    assert "4,200" not in answer
+    assert "orchard-report.docx" not in page.locator("#qa-sources").inner_text()
+    shot(page, "07-docx-removed")
+    assert not page.watcher.dialogs and not page.watcher.errors
+
+
+def test_hostile_documents_stay_inert(page, app: LiveApp, tmp_path: Path) -> None:
+    corpus = hostile.write_xss_corpus(tmp_path / "xss")
+    status = upload(page, [str(p) for p in corpus], "xss-report.docx")
+    for path in corpus:
+        assert f"{path.name}: added" in status, status
+    shot(page, "08-xss-uploaded")
+    questions = ["When is the zephyrine lantern festival held?"] + [
+        f"When is the zephyrine lantern festival ({kind} note {n}) held?"
+        for kind in ("txt", "md", "html", "docx")
+        for n in (2, 8)
+    ]
+    rendered = ""
+    for question in questions:
+        ask(page, question)
+        # Open every source so its whole chunk is rendered too.
+        page.evaluate(
+            "() => document.querySelectorAll('#qa-sources details').forEach(d => d.open = true)"
+        )
+        sources = page.locator("#qa-sources").inner_text()
+        assert "zephyrine" in sources.lower()
+        rendered += sources + page.locator("#qa-chat").inner_text()
+    shot(page, "09-xss-answers")
+    # The payloads were rendered as visible text, not as markup...
+    shown = [payload for payload in hostile.XSS_PAYLOADS if payload in rendered]
+    print(f"{len(shown)} of {len(hostile.XSS_PAYLOADS)} payloads shown verbatim")
+    assert len(shown) >= len(hostile.XSS_PAYLOADS) // 2, shown
+    # ...and none of them did anything.
+    injected = page.evaluate(
+        """() => ({
+      xss: window.__xss ?? null,
+      injected: document.querySelectorAll('#xss-injected').length,
+      scripts: [...document.querySelectorAll('#qa-chat script, #qa-sources script')].length,
+      iframes: document.querySelectorAll('#qa-chat iframe, #qa-sources iframe').length,
+      handlers: [...document.querySelectorAll('#qa-chat *, #qa-sources *, #qa-documents *')]
+        .filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length,
+      jsLinks: [...document.querySelectorAll('a[href]')]
+        .filter(a => a.getAttribute('href').trim().toLowerCase().startsWith('javascript')).length,
+      svgs: document.querySelectorAll('#qa-chat svg[onload], #qa-sources svg').length,
+      images: [...document.querySelectorAll('#qa-chat img, #qa-sources img')].length,
+      hidden: getComputedStyle(document.body).display === 'none',
+    })"""
+    )
+    assert injected == {
+        "xss": None,
+        "injected": 0,
+        "scripts": 0,
+        "iframes": 0,
+        "handlers": 0,
+        "jsLinks": 0,
+        "svgs": 0,
+        "images": 0,
+        "hidden": False,
+    }
+    # Click every link in the answers: none runs script.
+    for link in page.locator("#qa-chat a").all():
+        link.click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss ?? null") is None
+    watcher = page.watcher
+    assert watcher.dialogs == []
+    assert [url for url in watcher.requests if "xss" in url] == []
+    assert watcher.outside == []
+    assert watcher.errors == []
+
+    # Uploaded originals are never served back inline as HTML or SVG.
+    for name in ("xss-page.html", "xss-notes.md"):
+        stored = app.persist_dir / "uploads" / name
+        assert stored.exists()
+        response = page.request.get(f"{app.url}/gradio_api/file={stored}")
+        assert response.status in (403, 404), (name, response.status)
+    cached = page.locator("#qa-upload a[href*='file=']")
+    for href in cached.evaluate_all("links => links.map(a => a.href)"):
+        response = page.request.get(href)
+        disposition = response.headers.get("content-disposition", "")
+        kind = response.headers.get("content-type", "")
+        assert "text/html" not in kind and "svg" not in kind, (href, kind)
+        if href.endswith((".html", ".md")):
+            assert disposition.startswith("attachment"), (href, disposition)
+
+
+def test_upload_limits_and_hostile_names(page, app: LiveApp, tmp_path: Path) -> None:
+    uploads = app.persist_dir / "uploads"
+    # Names with ../, absolute paths and odd characters land inside the upload folder.
+    names = {
+        "../../escape-attempt.txt": "escape-attempt.txt",
+        "/tmp/absolute-attempt.md": "absolute-attempt.md",
+        'odd <name> & "quotes".txt': "name_ _ _quotes_.txt",
+    }
+    files = [
+        {
+            "name": sent,
+            "mimeType": "text/plain",
+            "buffer": f"Upload {i} about the wandering heron of Kestrel Bay.".encode(),
+        }
+        for i, sent in enumerate(names)
+    ]
+    open_documents(page)
+    page.locator("#qa-upload input[type=file]").set_input_files(files)
+    try:
+        wait_until(
+            page,
+            "() => (document.querySelector('#qa-upload-status')?.innerText.match(/added/g) || [])"
+            ".length >= 3",
+        )
+    finally:
+        shot(page, "10-hostile-names")
+    saved = sorted(p.name for p in uploads.iterdir())
+    for expected in ("escape-attempt.txt", "absolute-attempt.md"):
+        assert expected in saved, saved
+    assert all((uploads / name).resolve().parent == uploads.resolve() for name in saved)
+    assert not (app.persist_dir / "escape-attempt.txt").exists()
+    assert not (app.persist_dir.parent / "escape-attempt.txt").exists()
+    assert not Path("/tmp/absolute-attempt.md").exists()
+    shot(page, "10-hostile-names")
+
+    # An unsupported type is refused with its reason, before anything is sent.
+    open_documents(page)
+    page.locator("#qa-upload input[type=file]").set_input_files(
+        [{"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}]
+    )
+    page.get_by_text("Invalid file type: tool.exe. Only .docx").wait_for()
+    shot(page, "11-unsupported-type")
+    assert not (uploads / "tool.exe").exists()
+
+    # Over the size limit (1 MB in this app): refused with a clear message, nothing stored.
+    big = tmp_path / "too-big.txt"
+    big.write_bytes(b"heron " * 300_000)
+    page.locator("#qa-upload input[type=file]").set_input_files(str(big))
+    page.get_by_text("exceed the maximum allowed size of 1.0 Mb").wait_for()
+    shot(page, "12-too-large")
+    assert not (uploads / "too-big.txt").exists()
+    # The server enforces the limit too, for clients that are not this page.
+    response = page.request.post(
+        f"{app.url}/gradio_api/upload",
+        multipart={
+            "files": {"name": "too-big.txt", "mimeType": "text/plain", "buffer": big.read_bytes()}
+        },
+    )
+    assert response.status == 413, response.status
+    assert page.watcher.dialogs == []
+
+
+def test_artifacts_folder_is_ignored_by_git() -> None:
+    ignored = ROOT / ".gitignore"
+    assert "test-artifacts/" in ignored.read_text().splitlines()
