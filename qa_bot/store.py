@@ -175,7 +175,8 @@ class DocumentStore:
             except Timeout as exc:
                 raise StoreBusyError(
                     f"another process is writing to {self.settings.persist_dir} "
-                    f"(lock file {lock.lock_file}); wait for it to finish"
+                    f"(lock file {lock.lock_file}); wait for it to finish, or run a Chroma "
+                    "server and set QA_BOT_CHROMA_URL for several writers"
                 ) from exc
             self._write_depth += 1
             try:
