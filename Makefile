@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench loadtest clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ format: install
 # Our chain and the tutorial recipe on ../shared/squad-dev (or BENCH_ARGS="path/to/data").
 bench: install
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# 20 chat sessions for two minutes against a fresh app on 127.0.0.1 while an ingest runs; prints
+# p50/p95 time to first token (docs/operations.md). E.g. LOAD_ARGS="--duration 300 --sessions 24"
+loadtest: install
+	$(BIN)/python -m benchmarks.loadtest $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*-*-*-*-* vectorstore/keyword
