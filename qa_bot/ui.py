@@ -81,6 +81,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 # No "share" button: it would post the conversation to Hugging Face.
                 chatbot = gr.Chatbot(
                     label="Chat",
+                    show_label=False,  # the floating label covered the top message when scrolled
                     height=520,
                     elem_id="qa-chat",
                     feedback_options=None,
@@ -212,7 +213,8 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         except QaBotError as exc:
             return _escape_md(str(exc)), *_document_widgets(runtime)
         message = (
-            f"Removed {_escape_md(info.file_name)} ({info.chunks} chunks)."
+            f"Removed {_escape_md(info.file_name)} "
+            f"({info.chunks} chunk{'' if info.chunks == 1 else 's'})."
             if info
             else "That document is no longer in the store."
         )
@@ -236,7 +238,13 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
     doc_outputs = [w["upload_status"], w["documents"], w["remove_choice"]]
     # Writes to the store run one at a time: a second upload waits in the queue, not fails.
     writes = {"concurrency_limit": 1, "concurrency_id": "store-writes"}
-    w["upload"].upload(upload_files, [w["upload"]], doc_outputs, api_name="upload", **writes)
+    w["upload"].upload(upload_files, [w["upload"]], doc_outputs, api_name="upload", **writes).then(
+        # Empty the file box: the table below is what is in the store, not the last upload.
+        lambda: None,
+        None,
+        [w["upload"]],
+        api_visibility="private",
+    )
     w["remove_button"].click(
         remove_document, [w["remove_choice"]], doc_outputs, api_name="remove", **writes
     )

@@ -3,6 +3,7 @@ prove that hostile documents stay inert. Screenshots go to test-artifacts/browse
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -80,7 +81,13 @@ class Watcher:
         self.requests: list[str] = []
         self.outside: list[str] = []
         self.errors: list[str] = []
+        self.uploaded: list[str] = []  # server paths of files in Gradio's upload cache
         origin = urlsplit(app.url).netloc
+
+        def on_response(response) -> None:  # noqa: ANN001
+            if response.url.startswith(f"{app.url}/gradio_api/upload") and response.ok:
+                with contextlib.suppress(Exception):  # not JSON: nothing to record
+                    self.uploaded.extend(response.json())
 
         def on_dialog(dialog) -> None:  # noqa: ANN001
             self.dialogs.append(dialog.message)
@@ -96,6 +103,7 @@ class Watcher:
                 route.continue_()
 
         page.on("dialog", on_dialog)
+        page.on("response", on_response)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.route("**/*", on_request)
 
@@ -207,6 +215,8 @@ def test_ask_cite_follow_up_upload_and_remove(page, app: LiveApp, tmp_path: Path
     )
     status = upload(page, [str(report)], "orchard-report.docx: added")
     assert "added" in status
+    # The file box empties once the files are in the store; the table lists them.
+    wait_until(page, "() => !document.querySelector('#qa-upload')?.innerText.includes('orchard')")
     wait_until(
         page,
         "() => document.querySelector('#qa-documents')?.innerText.includes('orchard-report.docx')",
@@ -304,14 +314,15 @@ def test_hostile_documents_stay_inert(page, app: LiveApp, tmp_path: Path) -> Non
         assert stored.exists()
         response = page.request.get(f"{app.url}/gradio_api/file={stored}")
         assert response.status in (403, 404), (name, response.status)
-    cached = page.locator("#qa-upload a[href*='file=']")
-    for href in cached.evaluate_all("links => links.map(a => a.href)"):
-        response = page.request.get(href)
+    cached = [path for path in page.watcher.uploaded if path.endswith((".html", ".md"))]
+    assert len(cached) >= 2, page.watcher.uploaded
+    for path in cached:
+        response = page.request.get(f"{app.url}/gradio_api/file={path}")
+        assert response.ok, (path, response.status)
         disposition = response.headers.get("content-disposition", "")
         kind = response.headers.get("content-type", "")
-        assert "text/html" not in kind and "svg" not in kind, (href, kind)
-        if href.endswith((".html", ".md")):
-            assert disposition.startswith("attachment"), (href, disposition)
+        assert "text/html" not in kind and "svg" not in kind, (path, kind)
+        assert disposition.startswith("attachment"), (path, disposition)
 
 
 def test_upload_limits_and_hostile_names(page, app: LiveApp, tmp_path: Path) -> None:
