@@ -390,3 +390,31 @@ def test_upload_limits_and_hostile_names(page, app: LiveApp, tmp_path: Path) -> 
 def test_artifacts_folder_is_ignored_by_git() -> None:
     ignored = ROOT / ".gitignore"
     assert "test-artifacts/" in ignored.read_text().splitlines()
+
+
+def test_hostile_files_uploaded_from_the_page_leave_the_app_up(
+    page, app: LiveApp, tmp_path: Path
+) -> None:
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    files = {
+        "zip-bomb.docx": hostile.docx_zip_bomb(300),
+        "reference-loop.pdf": hostile.pdf_reference_loop(),
+        "binary.txt": hostile.binary_bytes(),
+        "latin1.txt": "Le café crème de Zürich coûte très cher.".encode("latin-1"),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    status = upload(page, [str(folder / name) for name in files], "latin1.txt")
+    wait_until(
+        page, "() => document.querySelector('#qa-upload-status')?.innerText.includes('bomb')"
+    )
+    status = page.locator("#qa-upload-status").inner_text()
+    assert "zip-bomb.docx: zip package would inflate to" in status
+    assert "reference-loop.pdf: damaged PDF" in status
+    assert "binary.txt: binary data, not text" in status
+    assert "latin1.txt: added" in status
+    # The app is still up and answers, from the file that was fine.
+    answer = ask(page, "What does the café crème de Zürich cost?")
+    assert "café crème de Zürich coûte très cher" in answer
+    shot(page, "13-hostile-files")
