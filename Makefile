@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench loadtest clean
+.PHONY: install run test lint format bench bench-scale loadtest clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ format: install
 # Our chain and the tutorial recipe on ../shared/squad-dev (or BENCH_ARGS="path/to/data").
 bench: install
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# Ingest and query at 10k and 100k chunks of Debian's python3-doc and linux-doc, embedded and
+# server; hours on 2 CPU cores. A quick look: make bench-scale SCALE_ARGS="--chunks 2000 --checkpoint 500"
+bench-scale: install
+	test -d /usr/share/doc/linux-doc/Documentation || (apt-get update -qq && apt-get install -y -qq python3-doc linux-doc)
+	$(BIN)/python benchmarks/bench_scale.py $(SCALE_ARGS)
 
 # 20 chat sessions for two minutes against a fresh app on 127.0.0.1 while an ingest runs; prints
 # p50/p95 time to first token (docs/operations.md). E.g. LOAD_ARGS="--duration 300 --sessions 24"

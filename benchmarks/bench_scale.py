@@ -1,0 +1,271 @@
+"""`make bench-scale`: ingest and query speed at 10k and 100k chunks, embedded Chroma and server.
+
+The corpus is real documentation installed from Debian packages: python3-doc (HTML of the
+Python 3.11 manuals, /usr/share/doc/python3.11/html) and linux-doc (reStructuredText of the
+Linux 6.1 kernel documentation, /usr/share/doc/linux-doc/Documentation), read in that order,
+whole files, until the wanted number of chunks is reached. Install them with
+`apt-get install python3-doc linux-doc`.
+
+    python benchmarks/bench_scale.py [--chunks 100000] [--checkpoint 10000] [--modes embedded]
+
+For each mode the files up to the checkpoint are ingested (timed), then queried, then the rest
+(timed), then queried again. Reported: ingest chars/s and chunks/s, peak RSS of this process (and
+of the Chroma server), store size on disk, and query p50/p95 of the whole chain (condense,
+hybrid retrieval, extractive answer). `--recipe` also times the LangChain tutorial recipe's
+ingest (RecursiveCharacterTextSplitter 1000/200, the same MiniLM, Chroma) on the checkpoint files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qa_bot import evaluation as ev
+from qa_bot.chunking import chunk_document
+from qa_bot.config import Settings, apply_environment
+from qa_bot.embeddings import make_embedder, resolve_model
+from qa_bot.errors import DocumentError
+from qa_bot.ingest import ingest_paths
+from qa_bot.loaders import load_document
+from qa_bot.runtime import open_runtime
+
+PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
+LINUX_DOCS = Path("/usr/share/doc/linux-doc/Documentation")
+QUESTIONS = [
+    "How do I create a virtual environment?",
+    "What does the global interpreter lock protect?",
+    "How can I read a file line by line?",
+    "What is the difference between a list and a tuple?",
+    "How do I handle exceptions raised inside a thread?",
+    "What does the walrus operator do?",
+    "How are default argument values evaluated?",
+    "How do I format a date with strftime?",
+    "What does asyncio.gather return?",
+    "How do I compare floating point numbers safely?",
+    "How do I limit the memory of a cgroup?",
+    "What is the purpose of the device tree?",
+    "How do I submit a patch to the kernel mailing list?",
+    "What does the OOM killer do?",
+    "How do I enable dynamic debug messages?",
+    "What is RCU and when should it be used?",
+    "How are kernel modules signed?",
+    "What scheduler classes does Linux have?",
+    "How do I configure huge pages?",
+    "What is the ftrace function tracer?",
+]
+
+
+def corpus_files(work: Path) -> list[Path]:
+    """Python's HTML pages as they are, then the kernel's .rst files as plain-text copies."""
+    files = sorted(PYTHON_DOCS.rglob("*.html")) if PYTHON_DOCS.is_dir() else []
+    linux = work / "linux"
+    for source in sorted(LINUX_DOCS.rglob("*.rst*")) if LINUX_DOCS.is_dir() else []:
+        relative = source.relative_to(LINUX_DOCS).as_posix().removesuffix(".gz")
+        target = linux / (relative.removesuffix(".rst") + ".txt")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.suffix == ".gz":
+            target.write_bytes(gzip.decompress(source.read_bytes()))
+        else:
+            shutil.copyfile(source, target)
+        files.append(target)
+    return files
+
+
+def select(
+    files: list[Path], settings: Settings, limits: list[int]
+) -> tuple[list[list[Path]], list[int]]:
+    """Whole files in order, cut into batches at each limit of cumulative chunks (untimed)."""
+    batches: list[list[Path]] = [[] for _ in limits]
+    counts = [0 for _ in limits]
+    total, index = 0, 0
+    for path in files:
+        if index == len(limits):
+            break
+        try:
+            document = load_document(path)
+        except DocumentError:
+            continue
+        total += len(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
+        batches[index].append(path)
+        counts[index] = total
+        if total >= limits[index]:
+            index += 1
+    return batches, counts
+
+
+def folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def query_times(runtime, rounds: int = 2) -> list[float]:  # noqa: ANN001
+    runtime.chain.invoke({"question": QUESTIONS[0], "history": []})  # warm caches
+    timings = []
+    for _ in range(rounds):
+        for question in QUESTIONS:
+            runtime.embedder._query_cache.cache_clear()  # every question embedded afresh
+            started = time.perf_counter()
+            runtime.chain.invoke({"question": question, "history": []})
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def chars_of(files: list[Path]) -> int:
+    return sum(len(load_document(path).text) for path in files)
+
+
+def run_mode(mode: str, batches, counts, embedder, work: Path) -> dict[str, dict]:  # noqa: ANN001
+    store_dir = work / f"store-{mode}"
+    server = None
+    settings = Settings(persist_dir=store_dir, collection="bench", sync_interval=3600)
+    if mode == "server":
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        chroma_dir = work / "chroma-server"
+        log = (work / "chroma.log").open("wb")
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "chroma"),
+                "run",
+                "--path",
+                str(chroma_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        settings = settings.with_overrides(chroma_url=f"http://127.0.0.1:{port}")
+        _wait_for_chroma(port)
+        store_dir = chroma_dir
+    rows: dict[str, dict] = {}
+    try:
+        runtime = open_runtime(settings, embedder=embedder)
+        ingested_s, chars = 0.0, 0
+        for batch, count in zip(batches, counts, strict=True):
+            chars += chars_of(batch)
+            started = time.perf_counter()
+            ingest_paths(batch, runtime.store, show_progress=False)
+            ingested_s += time.perf_counter() - started
+            timings = query_times(runtime)
+            chunks = runtime.store.chunk_count()
+            rows[f"{mode} @{count}"] = {
+                "chunks": chunks,
+                "documents": len(runtime.store.documents()),
+                "ingest_s": round(ingested_s, 1),
+                "ingest_chars_per_s": round(chars / ingested_s),
+                "ingest_chunks_per_s": round(chunks / ingested_s, 1),
+                "peak_rss_mb": round(peak_rss_mb()),
+                "chroma_server_peak_rss_mb": round(peak_rss_mb(server.pid)) if server else None,
+                "store_mb": round(folder_mb(store_dir), 1),
+                "query_ms_p50": round(ev.percentile(timings, 50), 1),
+                "query_ms_p95": round(ev.percentile(timings, 95), 1),
+            }
+            print(f"{mode}: {rows[f'{mode} @{count}']}", flush=True)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    return rows
+
+
+def _wait_for_chroma(port: int) -> None:
+    import httpx
+
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the Chroma server did not start")
+
+
+def run_recipe(files: list[Path], model: str) -> dict:
+    """The tutorial recipe's ingest on the same files, for the chars/s comparison."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    embeddings = HuggingFaceEmbeddings(model_name=model, model_kwargs={"device": "cpu"})
+    with tempfile.TemporaryDirectory(prefix="qa-bot-recipe-") as folder:
+        started = time.perf_counter()
+        docs = [
+            Document(page_content=load_document(p).text, metadata={"source": str(p)}) for p in files
+        ]
+        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+            docs
+        )
+        Chroma.from_documents(splits, embeddings, persist_directory=folder)
+        seconds = time.perf_counter() - started
+    chars = sum(len(d.page_content) for d in docs)
+    return {
+        "chunks": len(splits),
+        "ingest_s": round(seconds, 1),
+        "ingest_chars_per_s": round(chars / seconds),
+        "ingest_chunks_per_s": round(len(splits) / seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--checkpoint", type=int, default=10_000)
+    parser.add_argument("--modes", default="embedded,server")
+    parser.add_argument("--recipe", action="store_true", help="also time the tutorial recipe")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if not PYTHON_DOCS.is_dir() and not LINUX_DOCS.is_dir():
+        parser.error("no corpus: apt-get install python3-doc linux-doc")
+
+    settings = Settings()
+    apply_environment(settings)
+    embedder = make_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="qa-bot-bench-scale-") as tmp:
+        work = Path(tmp)
+        files = corpus_files(work)
+        limits = sorted({min(args.checkpoint, args.chunks), args.chunks})
+        batches, counts = select(files, settings, limits)
+        print(
+            f"corpus: {sum(map(len, batches))} files, {counts[-1]} chunks (python3-doc, linux-doc)"
+        )
+        if counts[-1] < args.chunks:
+            print(f"warning: the installed docs give only {counts[-1]} chunks", file=sys.stderr)
+        rows: dict[str, dict] = {}
+        for mode in args.modes.split(","):
+            rows.update(run_mode(mode.strip(), batches, counts, embedder, work))
+        if args.recipe:
+            rows["recipe @checkpoint"] = run_recipe(
+                batches[0], resolve_model(settings.embedding_model)
+            )
+    print()
+    print(f"machine: {os.cpu_count()} CPUs; queries: {len(QUESTIONS)} questions x 2, whole chain")
+    print(ev.format_table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
