@@ -35,6 +35,7 @@ from qa_bot.loaders import LoadedDocument
 
 _VERSION_KEY = "qa_bot_version"
 _ORPHAN_GRACE_SECONDS = 3600.0
+_FETCH_BATCH = 5000
 _REGISTRY_SUFFIX = "-docs"
 
 
@@ -282,27 +283,20 @@ class DocumentStore:
         version = version or self._current_version()
         if self._keyword.version == version or (version is None and len(self._keyword) == 0):
             return
+        # The registry names every visible chunk (ids encode document, version and index), so
+        # only their texts are fetched: no metadata, whose sentence vectors are most of the bytes.
+        titles = {}
+        for info in self._documents.values():
+            for index in range(info.chunks):
+                titles[chunk_id_for(info.doc_id, info.version_key, index)] = info.title
+        wanted = list(titles)
         ids, texts = [], []
-        for chunk_id, text, meta in self._iter_chunks():
-            info = self._documents.get(meta.get("doc_id", ""))
-            if info is not None and info.version_key == meta.get("version_key"):
+        for start in range(0, len(wanted), _FETCH_BATCH):
+            page = self._chunks.get(ids=wanted[start : start + _FETCH_BATCH], include=["documents"])
+            for chunk_id, text in zip(page["ids"], page["documents"], strict=True):
                 ids.append(chunk_id)
-                texts.append(_keyword_text(meta.get("title", ""), text))
+                texts.append(_keyword_text(titles[chunk_id], text or ""))
         self._keyword.build(ids, texts, version or "")
-
-    def _iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        batch = 5000
-        offset = 0
-        while True:
-            page = self._chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
-            for chunk_id, text, meta in zip(
-                page["ids"], page["documents"], page["metadatas"], strict=True
-            ):
-                slim = {k: v for k, v in (meta or {}).items() if k != "sentence_vectors"}
-                yield chunk_id, text, slim
-            if len(page["ids"]) < batch:
-                return
-            offset += batch
 
     def _bump_version(self) -> None:
         version = uuid.uuid4().hex
