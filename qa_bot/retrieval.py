@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates fused by reciprocal rank."""
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates fused by reciprocal rank,
+then reranked by their best sentence (see sentences.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from qa_bot.sentences import best_per_doc, score_all
 from qa_bot.store import DocumentStore
+
+# How much a chunk's best sentence counts next to its fused rank (RRF scores are ~1/60).
+SENTENCE_WEIGHT = 0.06
 
 
 class HybridRetriever(BaseRetriever):
@@ -22,6 +27,7 @@ class HybridRetriever(BaseRetriever):
     k: int = 4
     fetch_k: int = 20
     rrf_k: int = 60
+    sentence_weight: float = SENTENCE_WEIGHT
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -44,17 +50,23 @@ class HybridRetriever(BaseRetriever):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
             signals.setdefault(chunk_id, {})["score_bm25"] = score
 
-        top = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
-        missing = [chunk_id for chunk_id in top if chunk_id not in docs]
+        missing = [chunk_id for chunk_id in fused if chunk_id not in docs]
         for doc, embedding in self.store.get(missing, with_embeddings=True):
             docs[str(doc.id)] = doc
             similarity = float(np.dot(query_vector, np.asarray(embedding, dtype=np.float32)))
             signals[str(doc.id)]["score_dense"] = similarity
+        candidates = [chunk_id for chunk_id in fused if chunk_id in docs]  # others were removed
+        best = best_per_doc(
+            score_all(query, query_vector, [docs[c] for c in candidates]), len(candidates)
+        )
+        final = {}
+        for chunk_id, sentence in zip(candidates, best, strict=True):
+            signals[chunk_id]["score_sentence"] = sentence
+            final[chunk_id] = fused[chunk_id] + self.sentence_weight * sentence
+        top = sorted(final, key=final.__getitem__, reverse=True)[: self.k]
 
         results = []
         for chunk_id in top:
-            if chunk_id not in docs:  # removed between the keyword and the vector lookup
-                continue
             doc = docs[chunk_id]
             metadata = {
                 "score_dense": 0.0,

@@ -52,7 +52,8 @@ def store_runtime(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEm
     docs.mkdir()
     shutil.copy(SAMPLE_DOC, docs / SAMPLE_DOC.name)
     (docs / "gwadar-notes.txt").write_text(PLANTED, encoding="utf-8")
-    settings = Settings(persist_dir=root / "store", documents_dir=docs)
+    # k=4 pinned: the tests below cite [7] as a chunk that was not retrieved.
+    settings = Settings(persist_dir=root / "store", documents_dir=docs, k=4)
     runtime = open_runtime(settings, embedder=embedder)
     ingest_paths([docs], runtime.store, show_progress=False)
     return runtime
@@ -375,8 +376,8 @@ def test_eval_reports_citation_rates_through_an_endpoint(
     ]
     with model_server(reply) as (url, server):
         settings = Settings(
-            persist_dir=tmp_path, llm="openai", llm_model="m", llm_base_url=f"{url}/v1"
-        )
+            persist_dir=tmp_path, llm="openai", llm_model="m", llm_base_url=f"{url}/v1", k=4
+        )  # k=4 pinned: [9] must name no retrieved chunk
         report = ev.run_eval(settings, embedder, [SAMPLE_DOC], questions)
     figures = report.figures
     assert len(server.requests) == 2, figures

@@ -1,0 +1,120 @@
+"""Sentence-level evidence: how well each sentence of some chunks answers a question.
+
+A sentence scores by its embedding similarity to the question (vectors precomputed at ingest)
+plus the share of the question's terms it contains, each term weighted by how rare it is among
+the candidate sentences, so the article's subject, present everywhere, counts little. The
+retriever ranks chunks by their best sentence; the extractive answerer quotes the best one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.documents import Document
+
+from qa_bot.embeddings import unpack_vectors
+from qa_bot.keyword import analyse
+
+# Extra credit for a sentence holding the kind of thing the question asks for.
+TYPE_BONUS = 0.2
+_TIME_QUESTION = re.compile(
+    r"\bwhen\b|\b(what|which) (year|decade|century|month|day|date|period)\b", re.IGNORECASE
+)
+_NUMBER_QUESTION = re.compile(
+    r"\bhow (many|much|long|old|far|large|big|tall|high|often)\b"
+    r"|\bwhat (percentage|percent|number|amount|proportion|fraction)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(1\d{3}|20\d{2})s?\b|\b(January|February|March|April|May|June|July|August|September"
+    r"|October|November|December)\b|\bcentur",
+)
+_NUMBER = re.compile(
+    r"\d+|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred"
+    r"|thousand|million|billion|dozen|half)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    doc_index: int
+    start: int
+    end: int
+    text: str
+    similarity: float
+    overlap: float  # rarity-weighted share of the question's terms in the sentence
+    score: float
+
+
+def score_all(
+    query: str, query_vector: np.ndarray, docs: list[Document], focus: str | None = None
+) -> list[SentenceScore]:
+    """Every sentence of every chunk, in document order (not sorted).
+
+    With `focus` (the user's own words, when `query` is a follow-up rewritten to stand alone),
+    terms the rewriting added count half: they find the passage, the question picks the sentence.
+    """
+    dimension = len(query_vector)
+    found: list[tuple[int, int, int, str, float]] = []
+    for doc_index, doc in enumerate(docs):
+        spans = json.loads(doc.metadata.get("sentences", "[]"))
+        packed = doc.metadata.get("sentence_vectors")
+        vectors = unpack_vectors(packed, dimension) if packed else np.zeros((0, dimension))
+        similarities = vectors @ query_vector if len(vectors) else []
+        for (start, end), similarity in zip(spans, similarities, strict=False):
+            found.append((doc_index, start, end, doc.page_content[start:end], float(similarity)))
+    if not found:
+        return []
+    query_terms = set(analyse([query])[0])
+    sentence_terms = [set(terms) for terms in analyse([f[3] for f in found])]
+    weights = _rarity(query_terms, sentence_terms)
+    if focus is not None:
+        own = set(analyse([focus])[0])
+        weights = {t: w if t in own else w / 2 for t, w in weights.items()}
+    total = sum(weights.values())
+    wanted = _wanted_type(focus or query)
+    scores = []
+    for (doc_index, start, end, text, similarity), terms in zip(found, sentence_terms, strict=True):
+        overlap = sum(weights[t] for t in query_terms & terms) / total if total else 0.0
+        bonus = TYPE_BONUS if wanted is not None and _holds(wanted, text, query) else 0.0
+        scores.append(
+            SentenceScore(
+                doc_index, start, end, text, similarity, overlap, similarity + overlap + bonus
+            )
+        )
+    return scores
+
+
+def best_per_doc(scores: list[SentenceScore], n_docs: int) -> list[float]:
+    """Each chunk's best sentence score (0 for a chunk without sentences)."""
+    best = [0.0] * n_docs
+    for s in scores:
+        best[s.doc_index] = max(best[s.doc_index], s.score)
+    return best
+
+
+def _rarity(query_terms: set[str], sentence_terms: list[set[str]]) -> dict[str, float]:
+    n = len(sentence_terms)
+    return {
+        term: math.log(1.0 + n / (1.0 + sum(term in terms for terms in sentence_terms)))
+        for term in query_terms
+    }
+
+
+def _wanted_type(query: str) -> re.Pattern[str] | None:
+    if _NUMBER_QUESTION.search(query):
+        return _NUMBER
+    if _TIME_QUESTION.search(query):
+        return _TIME
+    return None
+
+
+def _holds(pattern: re.Pattern[str], text: str, query: str) -> bool:
+    """The sentence holds a date or number that the question itself does not mention."""
+    asked = query.lower()
+    return any(match.group(0).lower() not in asked for match in pattern.finditer(text))
