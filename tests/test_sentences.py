@@ -1,0 +1,77 @@
+"""Sentence scoring on hand-made chunks: rarity-weighted overlap, focus, the date/number bonus."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from langchain_core.documents import Document
+
+from qa_bot.embeddings import pack_vectors
+from qa_bot.sentences import TYPE_BONUS, best_per_doc, score_all
+
+
+def _chunk(*sentences: str) -> Document:
+    text = " ".join(sentences)
+    spans, cursor = [], 0
+    for sentence in sentences:
+        spans.append([cursor, cursor + len(sentence)])
+        cursor += len(sentence) + 1
+    vectors = np.zeros((len(sentences), 4), dtype=np.float32)  # similarity 0: overlap decides
+    meta = {"sentences": json.dumps(spans), "sentence_vectors": pack_vectors(vectors)}
+    return Document(page_content=text, metadata=meta)
+
+
+QUERY_VECTOR = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+
+
+def test_rare_terms_count_more_than_the_subject_everywhere() -> None:
+    docs = [
+        _chunk("Tesla lived in Paris.", "Tesla liked pigeons."),
+        _chunk("Tesla was born in Smiljan.", "Tesla moved to America."),
+    ]
+    scores = score_all("Tesla born", QUERY_VECTOR, docs)  # two terms, no stop words
+    best = max(scores, key=lambda s: s.score)
+    assert best.text == "Tesla was born in Smiljan."
+    # "tesla" is in all 4 sentences, "born" in 1: rarity log(1 + 4/5) vs log(1 + 4/2).
+    tesla, born = np.log(1 + 4 / 5), np.log(1 + 4 / 2)
+    assert abs(best.overlap - 1.0) < 1e-9
+    lived = next(s for s in scores if s.text == "Tesla lived in Paris.")
+    assert abs(lived.overlap - tesla / (tesla + born)) < 1e-9
+    assert best_per_doc(scores, 2) == [lived.score, best.score]
+
+
+def test_terms_added_by_condensing_count_half() -> None:
+    docs = [_chunk("The dialogue was co-chaired by Wang Yi.", "The next round is in Islamabad.")]
+    query = "Where is the next round? (co-chaired dialogue)"
+    plain = max(score_all(query, QUERY_VECTOR, docs), key=lambda s: s.score)
+    focused = max(
+        score_all(query, QUERY_VECTOR, docs, focus="Where is the next round?"),
+        key=lambda s: s.score,
+    )
+    assert plain.text.startswith("The dialogue")
+    assert focused.text == "The next round is in Islamabad."
+
+
+def _bonuses(query: str, docs: list[Document]) -> dict[str, float]:
+    return {
+        s.text: round(s.score - s.similarity - s.overlap, 9)
+        for s in score_all(query, QUERY_VECTOR, docs)
+    }
+
+
+def test_dates_and_numbers_the_question_asks_for_earn_a_bonus() -> None:
+    docs = [_chunk("The war began in 1754.", "Three forts fell.", "It began with a skirmish.")]
+    assert _bonuses("When did the war begin?", docs) == {
+        "The war began in 1754.": TYPE_BONUS,
+        "Three forts fell.": 0.0,
+        "It began with a skirmish.": 0.0,
+    }
+    assert _bonuses("How many forts fell?", docs) == {
+        "The war began in 1754.": TYPE_BONUS,
+        "Three forts fell.": TYPE_BONUS,
+        "It began with a skirmish.": 0.0,
+    }
+    assert set(_bonuses("What began the war?", docs).values()) == {0.0}
+    # A year that the question already names is no answer to it.
+    assert set(_bonuses("When in 1754 did the war begin?", docs).values()) == {0.0}
