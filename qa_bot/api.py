@@ -22,6 +22,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field
 
 from qa_bot.answers import Answer, Source
+from qa_bot.auth import User, Users
 from qa_bot.condense import Turn
 from qa_bot.errors import ConfigError, QaBotError, StoreBusyError
 from qa_bot.ingest import ingest_paths
@@ -122,15 +123,33 @@ def conversation(messages: list[Message]) -> tuple[str, list[Turn]]:
     return messages[question_index].text.strip(), history
 
 
-def build_api(workspaces: Workspaces) -> APIRouter:
+def build_api(workspaces: Workspaces, users: Users | None = None) -> APIRouter:
+    """The /v1 routes; with `users`, every request must authenticate (see qa_bot.auth)."""
     router = APIRouter(prefix="/v1")
+
+    def user_of(request: Request) -> User | None:
+        if users is None:
+            return None
+        user = users.user_from_header(request.headers.get("authorization"))
+        if user is None:
+            raise HTTPException(
+                401,
+                "sign in: send `Authorization: Bearer <user>:<password>` "
+                "(the api_key of an OpenAI client) or HTTP Basic credentials",
+                headers={"WWW-Authenticate": 'Basic realm="qa_bot"'},
+            )
+        return user
 
     def workspace(request: Request, name: str | None = None, create: bool = False) -> Runtime:
         """The workspace named by the body, the X-Workspace header or ?workspace=, else default.
         Only an upload creates a workspace; elsewhere an unknown one is a 404."""
+        user = user_of(request)
         name = (
             name or request.headers.get(WORKSPACE_HEADER) or request.query_params.get("workspace")
         )
+        wanted = (name or "").strip() or workspaces.default_name
+        if user is not None and not user.may_use(wanted):
+            raise HTTPException(403, f"user {user.name!r} is not granted workspace {wanted!r}")
         try:
             return workspaces.get(name, create=create)
         except ConfigError as exc:
@@ -145,8 +164,9 @@ def build_api(workspaces: Workspaces) -> APIRouter:
         return {MODEL_ID: runtime.chain, **runtime.chains}
 
     @router.get("/workspaces")
-    def list_workspaces() -> dict[str, Any]:
-        names = workspaces.names()
+    def list_workspaces(http: Request) -> dict[str, Any]:
+        user = user_of(http)
+        names = [n for n in workspaces.names() if user is None or user.may_use(n)]
         return {"object": "list", "data": [{"id": n, "object": "workspace"} for n in names]}
 
     @router.get("/models")
@@ -249,7 +269,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        response = _error(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

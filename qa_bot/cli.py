@@ -254,6 +254,15 @@ def evaluate(
         json_out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
+@app.command("hash-password")
+def hash_password_command() -> None:
+    """Print a password hash for the users file named by QA_BOT_AUTH (see docs/team.md)."""
+    from qa_bot.auth import hash_password
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    typer.echo(hash_password(password))
+
+
 def render_answer(answer: Answer, *, with_text: bool = True) -> str:
     lines = [answer.text] if with_text else []
     if answer.standalone_query != answer.question:

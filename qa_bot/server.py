@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from qa_bot.api import build_api, install_error_handlers
+from qa_bot.auth import Users
 from qa_bot.runtime import Runtime
 from qa_bot.ui import CSS, JS, build_ui, configure_queue, max_file_size
 from qa_bot.workspaces import Workspaces
@@ -17,11 +18,23 @@ log = logging.getLogger(__name__)
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    """The API routes first, then the UI mounted at / with the settings ui.launch() uses."""
+    """The API routes first, then the UI mounted at / with the settings ui.launch() uses.
+
+    With QA_BOT_AUTH set, the API wants credentials on every request and the UI a sign-in; the
+    UI serves the default workspace, so only users granted it may sign in there.
+    """
+    settings = runtime.settings
+    users = Users.load(settings.auth) if settings.auth else None
     app = FastAPI(title="qa_bot", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
-    app.include_router(build_api(Workspaces(runtime)))
+    app.include_router(build_api(Workspaces(runtime), users))
     install_error_handlers(app)
     demo = configure_queue(build_ui(runtime), runtime.settings)
+
+    def ui_sign_in(name: str, password: str) -> bool:
+        assert users is not None
+        user = users.authenticate(name, password)
+        return user is not None and user.may_use(settings.collection)
+
     return gr.mount_gradio_app(
         app,
         demo,
@@ -32,6 +45,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         js=JS,
         max_file_size=max_file_size(runtime.settings),
         show_error=False,
+        auth=ui_sign_in if users else None,
     )
 
 
