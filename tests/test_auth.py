@@ -126,3 +126,14 @@ def test_gradio_api_routes_need_sign_in(base_url: str) -> None:
     for path in ("/gradio_api/call/ask", "/gradio_api/queue/join", "/gradio_api/upload"):
         response = httpx.post(f"{base_url}{path}", json={"data": ["Who issues the pass?", []]})
         assert response.status_code in (401, 403), (path, response.status_code)
+
+
+def test_cli_prints_a_hash() -> None:
+    from typer.testing import CliRunner
+
+    from qa_bot.cli import app
+
+    result = CliRunner().invoke(app, ["hash-password"], input="pw-1\npw-1\n")
+    assert result.exit_code == 0, result.output
+    hashed = result.output.strip().splitlines()[-1]
+    assert verify_password("pw-1", hashed) and "pw-1" not in hashed
