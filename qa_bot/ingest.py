@@ -29,7 +29,8 @@ class FileOutcome:
         name = Path(self.path).name
         if self.status in ("failed", "skipped"):
             return f"{name}: {self.message}, skipped"
-        detail = f" ({self.chunks} chunks)" if self.chunks else ""
+        plural = "" if self.chunks == 1 else "s"
+        detail = f" ({self.chunks} chunk{plural})" if self.chunks else ""
         return f"{name}: {self.status}{detail}"
 
 

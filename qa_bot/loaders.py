@@ -204,9 +204,9 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
             # Many PDFs are "encrypted" with an empty user password; those open fine.
             try:
                 if not reader.decrypt(""):
-                    raise EncryptedDocumentError(str(path), "encrypted PDF, skipped")
+                    raise EncryptedDocumentError(str(path), "encrypted PDF")
             except (FileNotDecryptedError, NotImplementedError) as exc:
-                raise EncryptedDocumentError(str(path), "encrypted PDF, skipped") from exc
+                raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0
@@ -222,7 +222,7 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
         metadata = reader.metadata
         title = metadata.title if metadata and metadata.title else None
     except FileNotDecryptedError as exc:
-        raise EncryptedDocumentError(str(path), "encrypted PDF, skipped") from exc
+        raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
     except PdfReadError as exc:
         raise CorruptDocumentError(str(path), f"damaged PDF ({exc})") from exc
     if not parts:

@@ -204,7 +204,7 @@ class DocumentStore:
         doc_id = doc_id_for(document.source)
         version_key = version_key_for(document, self.signature)
         previous = self._documents.get(doc_id)
-        now = time.time()
+        now = round(time.time(), 3)  # survives Chroma's metadata round trip exactly
         ids = [chunk_id_for(doc_id, version_key, chunk.index) for chunk in chunks]
         metadatas = [
             self._chunk_metadata(document, chunk, doc_id, version_key, len(chunks), now, vectors)
