@@ -64,6 +64,8 @@ class BM25Index:
     def build(self, ids: list[str], texts: list[str], version: str) -> None:
         retriever = None
         if ids:
+            # bm25s sets its own logger to DEBUG on import; its "Building index" line is noise.
+            logging.getLogger("bm25s").setLevel(logging.WARNING)
             retriever = bm25s.BM25()
             retriever.index(analyse(texts), show_progress=False)
         self._state = (list(ids), retriever)
