@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    """The API routes first, then the UI mounted at / with the settings ui.launch() uses.
+    """The API routes first, then the UI mounted at / with the UI's queue, CSS, JS and upload limit.
 
     With QA_BOT_AUTH set, the API wants credentials on every request and the UI a sign-in; the
     UI serves the default workspace, so only users granted it may sign in there.

@@ -383,18 +383,3 @@ def configure_queue(demo: gr.Blocks, settings: Settings) -> gr.Blocks:
 def max_file_size(settings: Settings) -> int:
     """Gradio refuses larger uploads (HTTP 413, and a message in the page) before we see them."""
     return int(settings.max_upload_mb * 1024 * 1024)
-
-
-def launch(runtime: Runtime, *, prevent_thread_lock: bool = False) -> gr.Blocks:
-    demo = configure_queue(build_ui(runtime), runtime.settings)
-    demo.launch(
-        server_name=runtime.settings.host,
-        server_port=runtime.settings.port,
-        css=CSS,
-        js=JS,
-        max_file_size=max_file_size(runtime.settings),
-        show_error=False,
-        prevent_thread_lock=prevent_thread_lock,
-        quiet=True,
-    )
-    return demo

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers import stop
+
 ROOT = Path(__file__).resolve().parents[1]
 QA_BOT = str(Path(sys.executable).with_name("qa-bot"))
 
@@ -63,12 +65,7 @@ def serve(
         _wait_until_up(app, timeout)
         yield app
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_until_up(app: LiveApp, timeout: float) -> None:

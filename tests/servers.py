@@ -47,12 +47,17 @@ def running(args: list[str], ready_url: str, log: Path, env: dict[str, str] | No
         wait_for_http(ready_url, process, log)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate one process we started, killing it if it will not go."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager
