@@ -15,6 +15,9 @@ from qa_bot.errors import DocumentError, UnsupportedFileError
 from qa_bot.loaders import LoadedDocument, iter_files, load_document
 from qa_bot.store import DocumentStore
 
+# Titles up to this many characters are embedded with each chunk.
+MAX_PREFIX_TITLE = 80
+
 Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
 
 
@@ -90,8 +93,10 @@ def ingest_file(path: Path, store: DocumentStore) -> FileOutcome:
 def _embed_and_store(document: LoadedDocument, store: DocumentStore) -> Status:
     settings = store.settings
     chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
-    # The title is embedded with each chunk: a passage rarely repeats what its document is about.
-    prefix = f"{document.title}\n"
+    # A short title is embedded with each chunk: a passage rarely repeats what its document is
+    # about. A long "title" is really a first sentence (a headline, a dateline) and only dilutes
+    # every chunk's vector, so it is left out.
+    prefix = f"{document.title}\n" if len(document.title) <= MAX_PREFIX_TITLE else ""
     texts = [prefix + chunk.text for chunk in chunks]
     spans = [
         tuple(Span(s.start + len(prefix), s.end + len(prefix)) for s in chunk.sentences)

@@ -71,7 +71,7 @@ class DocumentStore:
         self.settings = settings
         self.embedder = embedder
         self.signature = (
-            f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v1"
+            f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v2"
         )
         persist = Path(settings.persist_dir)
         where = settings.chroma_url or persist
