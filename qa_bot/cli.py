@@ -23,12 +23,6 @@ app = typer.Typer(
 )
 
 
-class _State:
-    """Settings overrides from the global options, read by each command."""
-
-    overrides: dict[str, object] = {}
-
-
 @app.callback()
 def _options(
     ctx: typer.Context,

@@ -25,7 +25,8 @@ from qa_bot.uploads import save_uploads
 
 # Gradio reads the default to decide on progress tracking; tqdm bars in ingest show in the UI.
 _TRACK_TQDM = gr.Progress(track_tqdm=True)
-_MARKER = re.compile(r"\[(\d+)\]")
+# A marker [n] as it stands after _escape_md: \[n\].
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
 
 CSS = """
@@ -311,7 +312,7 @@ def _answer_markdown(answer: Answer, turn: int) -> str:
             return match.group(0)
         return f"<a href='#qa-src-{turn}-{number}' class='qa-cite'>[{number}]</a>"
 
-    text = re.sub(r"\\\[(\d+)\\\]", lambda m: link(_MARKER.match(f"[{m.group(1)}]")), text)
+    text = _ESCAPED_MARKER.sub(link, text)
     if not answer.final:
         return text
     meta = []
