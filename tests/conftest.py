@@ -34,17 +34,29 @@ def runtime(settings: Settings, embedder: SentenceEmbedder) -> Runtime:
     return open_runtime(settings, embedder=embedder)
 
 
-@pytest.fixture
-def sample_runtime(runtime: Runtime, tmp_path: Path) -> Runtime:
-    """A store holding the sample document."""
+def open_sample_runtime(
+    root: Path, embedder: SentenceEmbedder, extra_files: dict[str, str] | None = None, **settings
+) -> Runtime:
+    """A runtime under root whose store holds the sample document and any extra text files."""
     from qa_bot.ingest import ingest_paths
 
-    docs = tmp_path / "docs"
+    docs = root / "docs"
     docs.mkdir(exist_ok=True)
     shutil.copy(SAMPLE_DOC, docs / SAMPLE_DOC.name)
+    for name, text in (extra_files or {}).items():
+        (docs / name).write_text(text, encoding="utf-8")
+    runtime = open_runtime(
+        Settings(persist_dir=root / "store", documents_dir=docs, **settings), embedder=embedder
+    )
     report = ingest_paths([docs], runtime.store, show_progress=False)
-    assert report.counts["added"] == 1
+    assert report.counts["added"] == 1 + len(extra_files or {})
     return runtime
+
+
+@pytest.fixture
+def sample_runtime(tmp_path: Path, embedder: SentenceEmbedder) -> Runtime:
+    """A store holding the sample document."""
+    return open_sample_runtime(tmp_path, embedder)
 
 
 @pytest.fixture(scope="session")

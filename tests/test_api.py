@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,12 +9,10 @@ import httpx
 import openai
 import pytest
 
-from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder
-from qa_bot.ingest import ingest_paths
-from qa_bot.runtime import Runtime, open_runtime
+from qa_bot.runtime import Runtime
 from qa_bot.server import build_app
-from tests.conftest import SAMPLE_DOC
+from tests.conftest import open_sample_runtime
 from tests.servers import serving_in_thread
 from tests.test_store_contract import LIBRARY
 
@@ -24,15 +21,7 @@ QUESTION = "What did the two countries say about the Khunjerab Pass?"
 
 @pytest.fixture(scope="module")
 def api_runtime(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Runtime:
-    root = tmp_path_factory.mktemp("api")
-    docs = root / "docs"
-    docs.mkdir()
-    shutil.copy(SAMPLE_DOC, docs / SAMPLE_DOC.name)
-    runtime = open_runtime(
-        Settings(persist_dir=root / "store", documents_dir=docs), embedder=embedder
-    )
-    ingest_paths([docs], runtime.store, show_progress=False)
-    return runtime
+    return open_sample_runtime(tmp_path_factory.mktemp("api"), embedder)
 
 
 @pytest.fixture(scope="module")

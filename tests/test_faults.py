@@ -39,6 +39,17 @@ def _env(persist: Path) -> dict[str, str]:
     return {**os.environ, "QA_BOT_PERSIST_DIR": str(persist), "TQDM_MININTERVAL": "0"}
 
 
+def _ingest(folder: Path, persist: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `qa-bot ingest folder` to the end in its own process."""
+    return subprocess.run(
+        [QA_BOT, "ingest", str(folder)],
+        env=_env(persist),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 class _Progress:
     """Follows the CLI's tqdm bar on stderr: how many files are done so far."""
 
@@ -134,13 +145,7 @@ def _kill_loop(
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(f"Revision {runs}: the depot moved its deliveries to Thursdays.\n")
     assert done_kills >= kills, f"only {done_kills} kills landed in {runs} runs"
-    final = subprocess.run(
-        [QA_BOT, "ingest", str(folder)],
-        env=_env(persist),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    final = _ingest(folder, persist, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
     assert f"{files} documents in the store" in final.stdout
     assert "failed" not in final.stdout
@@ -171,13 +176,7 @@ def test_second_writer_gets_a_clear_error_naming_the_lock(
     files = _write_corpus(folder, 3)
     store = DocumentStore(Settings(persist_dir=persist), embedder)
     with store.writing():
-        second = subprocess.run(
-            [QA_BOT, "ingest", str(folder)],
-            env=_env(persist),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        second = _ingest(folder, persist, timeout=120)
     assert second.returncode != 0
     assert "another process is writing" in second.stderr
     assert ".documents.write.lock" in second.stderr
@@ -185,8 +184,6 @@ def test_second_writer_gets_a_clear_error_naming_the_lock(
     assert "Traceback" not in second.stderr
     assert store.documents() == []
     # Once the first writer is done, the same command succeeds.
-    again = subprocess.run(
-        [QA_BOT, "ingest", str(folder)], env=_env(persist), capture_output=True, text=True
-    )
+    again = _ingest(folder, persist, timeout=120)
     assert again.returncode == 0, again.stderr
     assert f"{len(files)} added" in again.stdout

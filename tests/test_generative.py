@@ -4,7 +4,6 @@ real embedder, real retrieval, real prompts), and every citation is checked befo
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,9 @@ from qa_bot.citations import citation_rates
 from qa_bot.condense import Turn
 from qa_bot.config import Settings, load_settings
 from qa_bot.embeddings import SentenceEmbedder
-from qa_bot.ingest import ingest_paths
 from qa_bot.prompts import load_prompts
 from qa_bot.runtime import Runtime, open_runtime
-from tests.conftest import SAMPLE_DOC
+from tests.conftest import SAMPLE_DOC, open_sample_runtime
 
 PLANTED = (
     "Gwadar port notes. The first container ship called at Gwadar Port in March 2008. "
@@ -47,16 +45,13 @@ class PromptRecorder(BaseCallbackHandler):
 
 @pytest.fixture(scope="module")
 def store_runtime(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder) -> Runtime:
-    root = tmp_path_factory.mktemp("generative")
-    docs = root / "docs"
-    docs.mkdir()
-    shutil.copy(SAMPLE_DOC, docs / SAMPLE_DOC.name)
-    (docs / "gwadar-notes.txt").write_text(PLANTED, encoding="utf-8")
     # k=4 pinned: the tests below cite [7] as a chunk that was not retrieved.
-    settings = Settings(persist_dir=root / "store", documents_dir=docs, k=4)
-    runtime = open_runtime(settings, embedder=embedder)
-    ingest_paths([docs], runtime.store, show_progress=False)
-    return runtime
+    return open_sample_runtime(
+        tmp_path_factory.mktemp("generative"),
+        embedder,
+        extra_files={"gwadar-notes.txt": PLANTED},
+        k=4,
+    )
 
 
 def _chain(runtime: Runtime, model: BaseChatModel, **settings: Any):
