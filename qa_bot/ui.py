@@ -6,8 +6,6 @@ value, so nothing of one browser session reaches another.
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -20,14 +18,12 @@ from qa_bot.config import Settings
 from qa_bot.errors import QaBotError
 from qa_bot.ingest import ingest_paths
 from qa_bot.loaders import supported_suffixes
+from qa_bot.render import answer_markdown, answer_to_dict, escape_md, sources_html
 from qa_bot.runtime import Runtime
 from qa_bot.uploads import save_uploads
 
 # Gradio reads the default to decide on progress tracking; tqdm bars in ingest show in the UI.
 _TRACK_TQDM = gr.Progress(track_tqdm=True)
-# A marker [n] as it stands after _escape_md: \[n\].
-_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
 
 CSS = """
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 6px;
@@ -106,7 +102,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 )
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
-                sources = gr.HTML(_sources_html([], 0), elem_id="qa-sources")
+                sources = gr.HTML(sources_html([], 0), elem_id="qa-sources")
         with gr.Accordion("Documents", open=False):
             with gr.Row():
                 upload = gr.File(
@@ -170,22 +166,22 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         try:
             chain = runtime.chains.get(backend or "", runtime.chain)
             for answer in chain.stream({"question": message, "history": turns}):
-                chat[-1] = {"role": "assistant", "content": _answer_markdown(answer, turn)}
+                chat[-1] = {"role": "assistant", "content": answer_markdown(answer, turn)}
                 yield chat, gr.skip(), turns, turn_sources, ""
         except QaBotError as exc:
-            chat[-1] = {"role": "assistant", "content": f"⚠️ {_escape_md(str(exc))}"}
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {escape_md(str(exc))}"}
             yield chat, gr.skip(), turns, turn_sources, ""
             return
         assert answer is not None
         turns = [*turns, Turn(message, answer.standalone_query, answer.text)]
         turn_sources = [*turn_sources, list(answer.sources)]
-        yield chat, _sources_html(answer.sources, turn, answer), turns, turn_sources, ""
+        yield chat, sources_html(answer.sources, turn, answer), turns, turn_sources, ""
 
     def show_turn_sources(turn_sources: list[list[Source]], evt: gr.SelectData) -> Any:
         # Each turn is a user message followed by an assistant message.
         turn = evt.index // 2 + 1 if isinstance(evt.index, int) else len(turn_sources)
         if 1 <= turn <= len(turn_sources):
-            return _sources_html(turn_sources[turn - 1], turn)
+            return sources_html(turn_sources[turn - 1], turn)
         return gr.skip()
 
     def upload_files(files: list[str] | None, progress: gr.Progress = _TRACK_TQDM):
@@ -202,7 +198,7 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
                 lines.append(str(exc))
             else:
                 lines = [outcome.line() for outcome in report.outcomes] + lines
-        status = "\n".join(f"- {_escape_md(line)}" for line in lines)
+        status = "\n".join(f"- {escape_md(line)}" for line in lines)
         return status, *_document_widgets(runtime)
 
     def remove_document(choice: str | None):
@@ -212,9 +208,9 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
             with write_lock:
                 info = runtime.store.remove(choice)
         except QaBotError as exc:
-            return _escape_md(str(exc)), *_document_widgets(runtime)
+            return escape_md(str(exc)), *_document_widgets(runtime)
         message = (
-            f"Removed {_escape_md(info.file_name)} "
+            f"Removed {escape_md(info.file_name)} "
             f"({info.chunks} chunk{'' if info.chunks == 1 else 's'})."
             if info
             else "That document is no longer in the store."
@@ -222,7 +218,7 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         return message, *_document_widgets(runtime)
 
     def new_conversation():
-        return [], [], [], _sources_html([], 0)
+        return [], [], [], sources_html([], 0)
 
     outputs = [w["chatbot"], w["sources"], w["turns"], w["turn_sources"], w["question"]]
     w["question"].submit(
@@ -262,32 +258,6 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
     gr.api(ask, api_name="ask")
 
 
-def answer_to_dict(answer: Answer) -> dict:
-    return {
-        "question": answer.question,
-        "standalone_query": answer.standalone_query,
-        "text": answer.text,
-        "confidence": answer.confidence,
-        "abstained": answer.abstained,
-        "notice": answer.notice,
-        "citations": [
-            {
-                "number": s.number,
-                "file_name": s.file_name,
-                "source": s.source,
-                "page": s.page,
-                "start": s.start,
-                "end": s.end,
-                "chunk_id": s.chunk_id,
-                "text": s.text,
-                "supporting_sentence": s.supporting_sentence,
-                "score": s.score,
-            }
-            for s in answer.citations
-        ],
-    }
-
-
 def _backend_choices(runtime: Runtime) -> list[tuple[str, str]]:
     settings = runtime.settings
     labels = {"extractive": "Extractive (quotes the documents)"}
@@ -300,74 +270,6 @@ def _document_widgets(runtime: Runtime) -> tuple[Any, Any]:
     rows = [[info.file_name, info.chunks, info.title] for info in infos]
     choices = [(info.file_name, info.doc_id) for info in infos]
     return rows, gr.update(choices=choices, value=None)
-
-
-def _answer_markdown(answer: Answer, turn: int) -> str:
-    text = _escape_md(answer.text)
-    numbers = {source.number for source in answer.sources}
-
-    def link(match: re.Match[str]) -> str:
-        number = int(match.group(1))
-        if number not in numbers:
-            return match.group(0)
-        return f"<a href='#qa-src-{turn}-{number}' class='qa-cite'>[{number}]</a>"
-
-    text = _ESCAPED_MARKER.sub(link, text)
-    if not answer.final:
-        return text
-    meta = []
-    if answer.standalone_query != answer.question:
-        meta.append(f"searched for: “{_escape_md(answer.standalone_query)}”")
-    meta.append(f"confidence {answer.confidence:.0%}")
-    if answer.notice:
-        meta.append(_escape_md(answer.notice))
-    notes = "".join(
-        f"\n\n⚠️ not found in the cited source: {_escape_md(s)}" for s in answer.unsupported
-    )
-    return f"{text}{notes}\n\n<span class='qa-meta'>{' · '.join(meta)}</span>"
-
-
-def _sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
-    sources = list(sources)
-    if not sources:
-        return "<p class='qa-meta'>Sources for the answer appear here.</p>"
-    cited = set(answer.cited_numbers) if answer else {s.number for s in sources if s.highlight}
-    ordered = sorted(sources, key=lambda s: (s.number not in cited, s.number))
-    blocks = []
-    for source in ordered:
-        is_cited = source.number in cited
-        quote = (
-            f"<div class='qa-quote'>“{html.escape(source.supporting_sentence or '')}”</div>"
-            if source.supporting_sentence
-            else ""
-        )
-        label = "cited" if is_cited else "also retrieved"
-        blocks.append(
-            f"<details class='qa-source' id='qa-src-{turn}-{source.number}'"
-            f" data-cited='{str(is_cited).lower()}'>"
-            f"<summary>[{source.number}] {html.escape(source.location)}"
-            f" <span class='qa-meta'>({label})</span>{quote}</summary>"
-            f"<div class='qa-chunk'>{_highlighted(source)}</div></details>"
-        )
-    return "\n".join(blocks)
-
-
-def _highlighted(source: Source) -> str:
-    if not source.highlight:
-        return html.escape(source.text)
-    start, end = source.highlight
-    return (
-        html.escape(source.text[:start])
-        + "<mark>"
-        + html.escape(source.text[start:end])
-        + "</mark>"
-        + html.escape(source.text[end:])
-    )
-
-
-def _escape_md(text: str) -> str:
-    """Document text shown as Markdown: no markup, links or images may come from a document."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def _no_documents_text() -> str:

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
+from qa_bot.render import answer_markdown, escape_md, sources_html
 from qa_bot.runtime import Runtime
-from qa_bot.ui import _answer_markdown, _escape_md, _sources_html, build_ui
+from qa_bot.ui import build_ui
 from qa_bot.uploads import safe_name
 
 
@@ -61,8 +62,8 @@ def test_upload_and_remove_through_the_app(client: Client, tmp_path: Path) -> No
 
 
 def test_document_text_cannot_inject_markup() -> None:
-    assert "<" not in _escape_md("<img src=x onerror=alert(1)>")
-    assert _escape_md("![x](http://evil/)").startswith("\\!\\[")
+    assert "<" not in escape_md("<img src=x onerror=alert(1)>")
+    assert escape_md("![x](http://evil/)").startswith("\\!\\[")
     assert safe_name("../../etc/passwd") == "passwd"
     assert safe_name("C:\\Users\\a\\evil.txt") == "evil.txt"
 
@@ -71,9 +72,9 @@ def test_markers_link_to_sources(sample_runtime: Runtime) -> None:
     answer = sample_runtime.chain.invoke(
         {"question": "What did the two countries say about the Khunjerab Pass?", "history": []}
     )
-    markdown = _answer_markdown(answer, turn=3)
+    markdown = answer_markdown(answer, turn=3)
     number = answer.cited_numbers[0]
     assert f"href='#qa-src-3-{number}'" in markdown
-    panel = _sources_html(answer.sources, 3, answer)
+    panel = sources_html(answer.sources, 3, answer)
     assert f"id='qa-src-3-{number}'" in panel
     assert "<mark>They also welcomed the year-round opening" in panel
