@@ -8,6 +8,10 @@ without embedding them again at query time.
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
+import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,14 +38,185 @@ def resolve_model(name_or_path: str) -> str:
     return name_or_path
 
 
+class OnnxInt8Encoder:
+    """The model's transformer exported to ONNX, weights quantised to int8, run by onnxruntime.
+
+    sentence-transformers' own ONNX backend needs optimum-onnx, which pins transformers < 5 and so
+    cannot be installed beside sentence-transformers 6; torch's exporter and onnxruntime's
+    quantiser (both already installed) do the same job. Only mean-pooled models are supported,
+    which is what the pooling below reproduces.
+    """
+
+    def __init__(self, model: Any, cache_dir: Path) -> None:
+        modules = [type(module).__name__ for module in model]
+        pooling = model[1] if len(modules) > 1 else None
+        if (
+            modules[:2] != ["Transformer", "Pooling"]
+            or getattr(pooling, "pooling_mode", None) not in ("mean", ["mean"])
+            or not set(modules[2:]) <= {"Normalize"}
+        ):
+            raise ConfigError(
+                f"the onnx-int8 embedding backend supports mean-pooled models only ({modules}); "
+                "set QA_BOT_EMBEDDING_BACKEND=torch"
+            )
+        self.tokenizer = model.tokenizer
+        self.max_length = int(model.max_seq_length)
+        self.input_names = [
+            name
+            for name in ("input_ids", "attention_mask", "token_type_ids")
+            if name in self.tokenizer.model_input_names
+        ]
+        path = _onnx_int8_file(model, cache_dir, self.input_names)
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def token_embeddings(
+        self, texts: Sequence[str], batch_size: int = 32
+    ) -> tuple[list[np.ndarray], list[list[tuple[int, int]]]]:
+        """Per text: its (n_tokens, dim) contextual embeddings, and each token's character span.
+
+        Texts are batched by length so that little padding is computed.
+        """
+        encoded = self.tokenizer(
+            list(texts), truncation=True, max_length=self.max_length, return_offsets_mapping=True
+        )
+        order = sorted(range(len(texts)), key=lambda i: len(encoded["input_ids"][i]))
+        tokens: list[np.ndarray] = [np.zeros(0)] * len(texts)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = max(len(encoded["input_ids"][i]) for i in rows)
+            feed = {}
+            for name in self.input_names:
+                batch = np.zeros((len(rows), width), dtype=np.int64)
+                for r, i in enumerate(rows):
+                    values = encoded[name][i]
+                    batch[r, : len(values)] = values
+                feed[name] = batch
+            hidden = self._session.run(None, feed)[0]
+            for r, i in enumerate(rows):
+                tokens[i] = hidden[r, : len(encoded["input_ids"][i])]
+        return tokens, [list(offsets) for offsets in encoded["offset_mapping"]]
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        tokens, _ = self.token_embeddings(texts, batch_size)
+        return np.stack([_normalise(t.mean(axis=0)) for t in tokens]).astype(np.float32)
+
+
+def _onnx_int8_file(model: Any, cache_dir: Path, input_names: list[str]) -> Path:
+    """Export and quantise once per model and library versions; later processes reuse the file."""
+    import onnxruntime
+    import torch
+    from filelock import FileLock
+
+    transformer = model[0].auto_model
+    config = transformer.config.to_json_string()
+    key = hashlib.sha256(
+        "|".join(
+            [
+                config,
+                str(_weights_fingerprint(transformer)),
+                torch.__version__,
+                onnxruntime.__version__,
+                ",".join(input_names),
+            ]
+        ).encode()
+    ).hexdigest()[:16]
+    folder = Path(cache_dir) / "onnx"
+    target = folder / f"model-{key}-int8.onnx"
+    if target.exists():
+        return target
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / f".{key}.lock")):
+            if not target.exists():
+                _export_int8(transformer, model.tokenizer, input_names, folder, target)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the ONNX model to {folder} (QA_BOT_CACHE_DIR): {exc}"
+        ) from exc
+    return target
+
+
+def _weights_fingerprint(transformer: Any) -> float:
+    import torch
+
+    with torch.no_grad():
+        return round(float(sum(p.double().sum() for p in transformer.parameters())), 6)
+
+
+def _export_int8(
+    transformer: Any, tokenizer: Any, input_names: list[str], folder: Path, target: Path
+) -> None:
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            named = dict(zip(input_names, inputs, strict=True))
+            return self.transformer(**named).last_hidden_state
+
+    sample = tokenizer(
+        ["an example", "a longer example sentence"], padding=True, return_tensors="pt"
+    )
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*input_names, "last_hidden_state"]}
+    full = folder / f"{target.stem}.fp32.tmp.onnx"
+    partial = folder / f"{target.stem}.tmp.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHiddenState().eval(),
+            tuple(sample[name] for name in input_names),
+            str(full),
+            input_names=input_names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+        quantize_dynamic(str(full), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    full.unlink(missing_ok=True)
+    partial.replace(target)
+
+
 class SentenceEmbedder(HuggingFaceEmbeddings):
-    """HuggingFaceEmbeddings plus per-sentence vectors and a small query cache."""
+    """HuggingFaceEmbeddings plus per-sentence vectors and a small query cache.
+
+    With an OnnxInt8Encoder attached, every vector comes from it instead of torch.
+    """
 
     _query_cache: Any = PrivateAttr(default=None)
+    _onnx: OnnxInt8Encoder | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
         self._query_cache = lru_cache(maxsize=256)(self._embed_query_uncached)
+
+    def use_onnx_int8(self, cache_dir: Path) -> None:
+        self._onnx = OnnxInt8Encoder(self._client, cache_dir)
+        self._query_cache.cache_clear()
+
+    @property
+    def backend(self) -> str:
+        return "onnx-int8" if self._onnx is not None else "torch"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self._onnx is None:
+            return super().embed_documents(texts)
+        return self._onnx.encode(texts, self._batch_size).tolist()
+
+    @property
+    def _batch_size(self) -> int:
+        return int(self.encode_kwargs.get("batch_size", 32))
 
     @property
     def model(self) -> Any:
@@ -60,7 +235,10 @@ class SentenceEmbedder(HuggingFaceEmbeddings):
         return np.asarray(self._query_cache(text), dtype=np.float32)
 
     def _embed_query_uncached(self, text: str) -> tuple[float, ...]:
-        vector = self._client.encode(text, normalize_embeddings=True, convert_to_numpy=True)
+        if self._onnx is not None:
+            vector = self._onnx.encode([text])[0]
+        else:
+            vector = self._client.encode(text, normalize_embeddings=True, convert_to_numpy=True)
         return tuple(float(x) for x in vector)
 
     def embed_with_sentences(
@@ -70,36 +248,41 @@ class SentenceEmbedder(HuggingFaceEmbeddings):
 
         Sentence spans are character offsets into the corresponding text.
         """
-        model = self._client
-        outputs = model.encode(
-            texts,
-            output_value=None,
-            batch_size=self.encode_kwargs.get("batch_size", 32),
-            convert_to_numpy=False,
-            show_progress_bar=False,
-        )
-        tokenizer = model.tokenizer
-        encoded = tokenizer(
-            texts,
-            return_offsets_mapping=True,
-            truncation=True,
-            max_length=model.max_seq_length,
-        )
-        chunk_vectors = np.stack(
-            [_normalise(out["sentence_embedding"].float().cpu().numpy()) for out in outputs]
-        )
+        chunk_vectors, token_embeddings, offsets = self._encode_chunks(texts)
         sentence_vectors: list[np.ndarray] = []
-        for index, out in enumerate(outputs):
-            tokens = out["token_embeddings"].float().cpu().numpy()
-            offsets = encoded["offset_mapping"][index]
+        for index, tokens in enumerate(token_embeddings):
             vectors = [
-                _pool_span(tokens, offsets, span, fallback=chunk_vectors[index])
+                _pool_span(tokens, offsets[index], span, fallback=chunk_vectors[index])
                 for span in sentences[index]
             ]
             sentence_vectors.append(
                 np.stack(vectors) if vectors else np.zeros((0, chunk_vectors.shape[1]))
             )
         return chunk_vectors, sentence_vectors
+
+    def _encode_chunks(
+        self, texts: list[str]
+    ) -> tuple[np.ndarray, list[np.ndarray], list[list[tuple[int, int]]]]:
+        """Chunk vectors, each chunk's token embeddings, and each token's character span."""
+        if self._onnx is not None:
+            tokens, offsets = self._onnx.token_embeddings(texts, self._batch_size)
+            return np.stack([_normalise(t.mean(axis=0)) for t in tokens]), tokens, offsets
+        model = self._client
+        outputs = model.encode(
+            texts,
+            output_value=None,
+            batch_size=self._batch_size,
+            convert_to_numpy=False,
+            show_progress_bar=False,
+        )
+        encoded = model.tokenizer(
+            texts, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
+        )
+        chunk_vectors = np.stack(
+            [_normalise(out["sentence_embedding"].float().cpu().numpy()) for out in outputs]
+        )
+        tokens = [out["token_embeddings"].float().cpu().numpy() for out in outputs]
+        return chunk_vectors, tokens, [list(offsets) for offsets in encoded["offset_mapping"]]
 
 
 def _pool_span(
@@ -142,7 +325,7 @@ def make_embedder(settings: Settings) -> SentenceEmbedder:
             "or set QA_BOT_OFFLINE=false to allow downloading it"
         )
     try:
-        return SentenceEmbedder(
+        embedder = SentenceEmbedder(
             model_name=model,
             model_kwargs={"device": "cpu"},
             encode_kwargs={
@@ -152,3 +335,6 @@ def make_embedder(settings: Settings) -> SentenceEmbedder:
         )
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load embedding model '{model}': {exc}") from exc
+    if settings.embedding_backend == "onnx-int8":
+        embedder.use_onnx_int8(settings.cache_dir)
+    return embedder

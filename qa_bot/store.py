@@ -73,6 +73,8 @@ class DocumentStore:
         self.signature = (
             f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v2"
         )
+        if embedder.backend != "torch":  # its vectors differ a little: re-embed on a switch
+            self.signature += f"|{embedder.backend}"
         persist = Path(settings.persist_dir)
         where = settings.chroma_url or persist
         try:
