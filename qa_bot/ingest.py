@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from qa_bot.chunking import Span, chunk_document
+from qa_bot.chunking import Chunk, Span, chunk_document
+from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import DocumentError, UnsupportedFileError
 from qa_bot.loaders import LoadedDocument, iter_files, load_document
 from qa_bot.store import DocumentStore
 
 # Titles up to this many characters are embedded with each chunk.
 MAX_PREFIX_TITLE = 80
+
+# Files parsed at once, and parsed files waiting for the model: enough to keep it busy.
+_PARSERS = 2
+_PARSE_AHEAD = 8
+
+_T = TypeVar("_T")
+_Vectors = tuple[np.ndarray, list[np.ndarray]]
 
 Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
 
@@ -60,7 +70,12 @@ class IngestReport:
 def ingest_paths(
     paths: Iterable[str | Path], store: DocumentStore, *, show_progress: bool = True
 ) -> IngestReport:
-    """Ingest every supported file under paths; bad files are reported, never fatal."""
+    """Ingest every supported file under paths; bad files are reported, never fatal.
+
+    A pipeline: the next files are parsed (PDF, Word and HTML in child processes) while one is
+    embedded and the one before is written, so parsing, the model and Chroma overlap. Writes stay
+    in file order on this thread, which holds the store's write lock.
+    """
     report = IngestReport()
     files: list[Path] = []
     for raw in paths:
@@ -70,29 +85,82 @@ def ingest_paths(
             )
         else:
             files.extend(iter_files([raw]))
-    with store.writing():
-        for path in tqdm(files, desc="Ingesting", unit="file", disable=not show_progress):
-            report.outcomes.append(ingest_file(path, store))
+    outcomes: list[FileOutcome | None] = [None] * len(files)
+    embedding: deque[tuple[int, LoadedDocument, list[Chunk], Future[_Vectors]]] = deque()
+    progress = tqdm(total=len(files), desc="Ingesting", unit="file", disable=not show_progress)
+
+    def finish(index: int, outcome: FileOutcome) -> None:
+        outcomes[index] = outcome
+        progress.update(1)
+
+    def write_oldest() -> None:
+        index, document, chunks, vectors = embedding.popleft()
+        chunk_vectors, sentence_vectors = vectors.result()
+        status = store.put(document, chunks, chunk_vectors, sentence_vectors)
+        finish(index, FileOutcome(str(files[index]), status, chunks=len(chunks)))  # type: ignore[arg-type]
+
+    with (
+        progress,
+        store.writing(),
+        ThreadPoolExecutor(_PARSERS, thread_name_prefix="qa-bot-parse") as parsers,
+        ThreadPoolExecutor(1, thread_name_prefix="qa-bot-embed") as model,
+    ):
+        for index, loaded in enumerate(_read_ahead(parsers, _load, files, _PARSE_AHEAD)):
+            if isinstance(loaded, FileOutcome):
+                finish(index, loaded)
+            elif store.is_current(loaded):
+                finish(index, FileOutcome(str(files[index]), "unchanged"))
+            else:
+                chunks = chunk_document(
+                    loaded, store.settings.chunk_size, store.settings.chunk_overlap
+                )
+                embedding.append(
+                    (index, loaded, chunks, model.submit(_embed, loaded, chunks, store.embedder))
+                )
+            while len(embedding) > 1 or (embedding and embedding[0][3].done()):
+                write_oldest()
+        while embedding:
+            write_oldest()
+    report.outcomes.extend(outcome for outcome in outcomes if outcome is not None)
     return report
 
 
 def ingest_file(path: Path, store: DocumentStore) -> FileOutcome:
+    loaded = _load(path)
+    if isinstance(loaded, FileOutcome):
+        return loaded
+    if store.is_current(loaded):
+        return FileOutcome(str(path), "unchanged")
+    settings = store.settings
+    chunks = chunk_document(loaded, settings.chunk_size, settings.chunk_overlap)
+    chunk_vectors, sentence_vectors = _embed(loaded, chunks, store.embedder)
+    status = store.put(loaded, chunks, chunk_vectors, sentence_vectors)
+    return FileOutcome(str(path), status, chunks=len(chunks))  # type: ignore[arg-type]
+
+
+def _load(path: Path) -> LoadedDocument | FileOutcome:
     try:
-        document = load_document(path)
+        return load_document(path)
     except UnsupportedFileError as exc:
         return FileOutcome(str(path), "skipped", message=exc.reason)
     except DocumentError as exc:
         return FileOutcome(str(path), "failed", message=exc.reason)
-    if store.is_current(document):
-        return FileOutcome(str(path), "unchanged")
-    return FileOutcome(
-        str(path), _embed_and_store(document, store), chunks=_last_chunk_count(store, document)
-    )
 
 
-def _embed_and_store(document: LoadedDocument, store: DocumentStore) -> Status:
-    settings = store.settings
-    chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+def _read_ahead(
+    pool: ThreadPoolExecutor, work: Callable[[Path], _T], items: list[Path], depth: int
+) -> Iterator[_T]:
+    """pool.map with at most `depth` results waiting, so a large folder is not held in memory."""
+    pending: deque[Future[_T]] = deque()
+    for item in items:
+        pending.append(pool.submit(work, item))
+        if len(pending) > depth:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _embed(document: LoadedDocument, chunks: list[Chunk], embedder: SentenceEmbedder) -> _Vectors:
     # A short title is embedded with each chunk: a passage rarely repeats what its document is
     # about. A long "title" is really a first sentence (a headline, a dateline) and only dilutes
     # every chunk's vector, so it is left out.
@@ -102,10 +170,4 @@ def _embed_and_store(document: LoadedDocument, store: DocumentStore) -> Status:
         tuple(Span(s.start + len(prefix), s.end + len(prefix)) for s in chunk.sentences)
         for chunk in chunks
     ]
-    chunk_vectors, sentence_vectors = store.embedder.embed_with_sentences(texts, spans)
-    return store.put(document, chunks, chunk_vectors, sentence_vectors)  # type: ignore[return-value]
-
-
-def _last_chunk_count(store: DocumentStore, document: LoadedDocument) -> int:
-    info = store.find(document.source)
-    return info.chunks if info else 0
+    return embedder.embed_with_sentences(texts, spans)
