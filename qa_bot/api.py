@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from qa_bot.answers import Answer, Source
 from qa_bot.auth import User, Users
 from qa_bot.condense import Turn
-from qa_bot.errors import ConfigError, QaBotError, StoreBusyError
+from qa_bot.errors import ConfigError, NotGrantedError, QaBotError, StoreBusyError
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime
 from qa_bot.store import DocumentInfo
@@ -141,22 +141,21 @@ def build_api(workspaces: Workspaces, users: Users | None = None) -> APIRouter:
         return user
 
     def workspace(request: Request, name: str | None = None, create: bool = False) -> Runtime:
-        """The workspace named by the body, the X-Workspace header or ?workspace=, else default.
-        Only an upload creates a workspace; elsewhere an unknown one is a 404."""
+        """The workspace named by the body, the X-Workspace header or ?workspace=, else the
+        user's default. Only an upload creates a workspace; elsewhere an unknown one is a 404."""
         user = user_of(request)
         name = (
             name or request.headers.get(WORKSPACE_HEADER) or request.query_params.get("workspace")
         )
-        wanted = (name or "").strip() or workspaces.default_name
-        if user is not None and not user.may_use(wanted):
-            raise HTTPException(403, f"user {user.name!r} is not granted workspace {wanted!r}")
         try:
-            return workspaces.get(name, create=create)
+            return workspaces.open_for(user, name, create=create)
+        except NotGrantedError as exc:
+            raise HTTPException(403, str(exc)) from exc
         except ConfigError as exc:
-            raise HTTPException(400, f"invalid workspace {name!r}: {exc}") from exc
+            raise HTTPException(400, str(exc)) from exc
         except KeyError as exc:
             raise HTTPException(
-                404, f"no workspace {name!r}; upload a document to create it"
+                404, f"no workspace {exc.args[0]!r}; upload a document to create it"
             ) from exc
 
     def chains_of(runtime: Runtime) -> dict[str, Runnable[dict, Answer]]:

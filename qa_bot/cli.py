@@ -178,16 +178,20 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the browser UI at / and the HTTP API (OpenAI-compatible) under /v1."""
+    from qa_bot.auth import load_users
+    from qa_bot.runtime import open_runtime
     from qa_bot.server import serve as serve_app
 
-    runtime = _runtime(ctx, host=host, port=port)
+    settings = _settings(ctx, host=host, port=port)
+    users = load_users(settings.auth) if settings.auth else None  # a bad QA_BOT_AUTH fails fast
+    runtime = open_runtime(settings)
     if ingest_if_empty:
         report = runtime.ingest_documents_if_empty()
         if report is not None:
             typer.echo(f"Indexed {runtime.settings.documents_dir}: {report.summary()}")
     url = f"http://{runtime.settings.host}:{runtime.settings.port}"
     typer.echo(f"Serving on {url} (API: {url}/v1, docs at {url}/v1/docs)")
-    serve_app(runtime)
+    serve_app(runtime, users)
 
 
 @app.command("eval")

@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     max_upload_mb: float = Field(50.0, gt=0)
-    # A JSON file of users and the workspaces each may use (see qa_bot/auth.py); None: no sign-in.
-    auth: Path | None = None
+    # Who may sign in and the workspaces each may use (see qa_bot/auth.py): a JSON users file, or
+    # a function as `package.module:function`. None: no sign-in.
+    auth: str | None = None
     # Gradio's queue (docs/operations.md): answers computed at once, and events that may wait
     # before new ones are refused with "queue full" instead of waiting minutes.
     concurrency_limit: int = Field(4, ge=1, le=64)

@@ -50,3 +50,7 @@ class EmptyStoreError(QaBotError):
 
 class MissingDependencyError(ConfigError, ImportError):
     """An optional package for the chosen backend is not installed; the message names it."""
+
+
+class NotGrantedError(QaBotError):
+    """The signed-in user is not granted the workspace asked for."""

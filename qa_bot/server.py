@@ -9,7 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from qa_bot.api import build_api, install_error_handlers
-from qa_bot.auth import Users
+from qa_bot.auth import Users, load_users
 from qa_bot.runtime import Runtime
 from qa_bot.ui import CSS, JS, build_ui, configure_queue, max_file_size
 from qa_bot.workspaces import Workspaces
@@ -17,18 +17,20 @@ from qa_bot.workspaces import Workspaces
 log = logging.getLogger(__name__)
 
 
-def build_app(runtime: Runtime) -> FastAPI:
+def build_app(runtime: Runtime, users: Users | None = None) -> FastAPI:
     """The API routes first, then the UI mounted at / with the UI's queue, CSS, JS and upload limit.
 
-    With QA_BOT_AUTH set, the API wants credentials on every request and the UI a sign-in; the
-    UI serves the default workspace, so only users granted it may sign in there.
+    With QA_BOT_AUTH set (or `users` given), the API wants credentials on every request and the
+    UI a sign-in; the UI serves the default workspace, so only users granted it may sign in there.
     """
     settings = runtime.settings
-    users = Users.load(settings.auth) if settings.auth else None
+    if users is None and settings.auth:
+        users = load_users(settings.auth)
+    workspaces = Workspaces(runtime)
     app = FastAPI(title="qa_bot", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
-    app.include_router(build_api(Workspaces(runtime), users))
+    app.include_router(build_api(workspaces, users))
     install_error_handlers(app)
-    demo = configure_queue(build_ui(runtime), runtime.settings)
+    demo = configure_queue(build_ui(runtime), settings)
 
     def ui_sign_in(name: str, password: str) -> bool:
         assert users is not None
@@ -39,19 +41,19 @@ def build_app(runtime: Runtime) -> FastAPI:
         app,
         demo,
         path="/",
-        server_name=runtime.settings.host,
-        server_port=runtime.settings.port,
+        server_name=settings.host,
+        server_port=settings.port,
         css=CSS,
         js=JS,
-        max_file_size=max_file_size(runtime.settings),
+        max_file_size=max_file_size(settings),
         show_error=False,
         auth=ui_sign_in if users else None,
     )
 
 
-def serve(runtime: Runtime) -> None:
+def serve(runtime: Runtime, users: Users | None = None) -> None:
     """Serve the combined app until interrupted."""
-    app = build_app(runtime)
+    app = build_app(runtime, users)
     uvicorn.run(
         app,
         host=runtime.settings.host,

@@ -1,15 +1,17 @@
 """Workspaces: separate document sets, one Chroma collection (plus registry and keyword index) each.
 
 A workspace is a collection name. The runtime a process starts with serves the default workspace
-(settings.collection); others are opened on first use and share its embedding model.
+(settings.collection); others are opened on first use and share its embedding model. With sign-in,
+`open_for` is the one place that decides whether a user may use a workspace (API and UI alike).
 """
 
 from __future__ import annotations
 
 import threading
 
+from qa_bot.auth import ALL, User
 from qa_bot.chroma_client import open_chroma_client
-from qa_bot.errors import ConfigError
+from qa_bot.errors import ConfigError, NotGrantedError
 from qa_bot.runtime import Runtime, open_runtime
 
 REGISTRY_SUFFIX = "-docs"  # the store's registry collection beside each chunk collection
@@ -30,13 +32,19 @@ class Workspaces:
         workspace that does not exist when create is False.
         """
         name = (name or "").strip() or self.default_name
-        if name.endswith(REGISTRY_SUFFIX):
-            raise ConfigError(f"a workspace name cannot end in {REGISTRY_SUFFIX!r}: {name!r}")
         runtime = self._runtimes.get(name)
         if runtime is not None:
             return runtime
         default = self._runtimes[self.default_name]
-        settings = default.settings.with_overrides(collection=name)  # validates the name
+        try:
+            if name.endswith(REGISTRY_SUFFIX):
+                raise ConfigError(f"it may not end in {REGISTRY_SUFFIX!r}")
+            settings = default.settings.with_overrides(collection=name)  # validates the name
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{name!r} is not a valid workspace name: use 3-63 letters, digits, '-' or '_',"
+                f" not ending in {REGISTRY_SUFFIX!r}"
+            ) from exc
         if not create and name not in self.names():
             raise KeyError(name)
         with self._lock:
@@ -55,3 +63,25 @@ class Workspaces:
         }
         found |= set(self._runtimes)
         return [self.default_name, *sorted(found - {self.default_name})]
+
+    # Access: `user` is None when sign-in is off, and then every workspace is open.
+
+    def default_for(self, user: User | None) -> str:
+        """The server's default workspace, or the user's first granted one if not that."""
+        if user is None or user.may_use(self.default_name):
+            return self.default_name
+        return next(name for name in user.workspaces if name != ALL)
+
+    def choices_for(self, user: User | None) -> list[str]:
+        """The workspaces a user may choose: existing ones, and granted names not created yet."""
+        names = [name for name in self.names() if user is None or user.may_use(name)]
+        granted = user.workspaces if user is not None else ()
+        return names + [name for name in granted if name != ALL and name not in names]
+
+    def open_for(self, user: User | None, name: str | None, *, create: bool = False) -> Runtime:
+        """`get` for a user: NotGrantedError unless the user may use the workspace (checked
+        before the name, so a refusal says nothing about what exists); None is their default."""
+        wanted = (name or "").strip() or self.default_for(user)
+        if user is not None and not user.may_use(wanted):
+            raise NotGrantedError(f"user {user.name!r} is not granted workspace {wanted!r}")
+        return self.get(wanted, create=create)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,13 +13,13 @@ import httpx
 import openai
 import pytest
 
-from qa_bot.auth import Users, hash_password, verify_password
+from qa_bot.auth import UsersCallable, hash_password, load_users, verify_password
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.server import build_app
 from tests.conftest import SAMPLE_DOC
-from tests.servers import serving_in_thread
+from tests.servers import VENV_BIN, serving_in_thread
 from tests.test_store_contract import LIBRARY
 
 QUESTION = [{"role": "user", "content": "Who issues the Quetzalcoatlus pass?"}]
@@ -33,7 +35,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedde
     }
     (root / "users.json").write_text(json.dumps({"users": users}))
     runtime: Runtime = open_runtime(
-        Settings(persist_dir=root / "store", auth=root / "users.json"), embedder=embedder
+        Settings(persist_dir=root / "store", auth=str(root / "users.json")), embedder=embedder
     )
     with serving_in_thread(build_app(runtime)) as url:
         yield url
@@ -72,6 +74,8 @@ def test_user_b_cannot_reach_user_a_documents(base_url: str) -> None:
         model="qa-bot", messages=QUESTION
     )
     assert answer.model_extra["citations"][0]["document_id"] == doc_id
+    # Alice is not granted the default workspace: naming none means her first granted one.
+    assert [d["id"] for d in alice.get("/documents").json()["data"]] == [doc_id]
 
     bob = httpx.Client(base_url=f"{base_url}/v1", auth=("bob", "bob-pw"), timeout=60)
     as_bob = {"X-Workspace": "team-a"}
@@ -116,10 +120,10 @@ def test_users_file_errors_say_what_to_do(tmp_path: Path) -> None:
 
     (tmp_path / "users.json").write_text('{"users": {"x": {}}}')
     with pytest.raises(ConfigError, match="scrypt"):
-        Users.load(tmp_path / "users.json")
+        load_users(tmp_path / "users.json")
     shutil.copy(SAMPLE_DOC, tmp_path / "not-json.json")
     with pytest.raises(ConfigError, match="QA_BOT_AUTH"):
-        Users.load(tmp_path / "not-json.json")
+        load_users(tmp_path / "not-json.json")
 
 
 def test_gradio_api_routes_need_sign_in(base_url: str) -> None:
@@ -137,3 +141,44 @@ def test_cli_prints_a_hash() -> None:
     assert result.exit_code == 0, result.output
     hashed = result.output.strip().splitlines()[-1]
     assert verify_password("pw-1", hashed) and "pw-1" not in hashed
+
+
+def test_users_from_a_callable(caplog: pytest.LogCaptureFixture) -> None:
+    users = load_users("tests.sign_in:check")
+    assert isinstance(users, UsersCallable)
+    erin = users.authenticate("erin", "erin-pw")
+    assert erin is not None and erin.workspaces == ("team-b", "team-a")
+    assert erin.may_use("team-a") and not erin.may_use("documents")
+    assert users.signed_in("erin") == erin
+    assert users.authenticate("erin", "alice-pw") is None
+    assert users.authenticate("nobody", "nobody-pw") is None  # granted nothing: refused
+    assert users.authenticate("sloppy", "x") is None  # a string is not a list of workspaces
+    assert users.authenticate("broken", "x") is None  # a failing directory refuses, no crash
+    assert "the directory server is down" in caplog.text
+    assert users.signed_in("nobody") is None and users.signed_in("broken") is None
+    assert users.user_from_header("Bearer erin:erin-pw") == erin
+
+
+def test_a_bad_callable_spec_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    from qa_bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="tests.sign_in has no function 'missing'"):
+        load_users("tests.sign_in:missing")
+    done = subprocess.run(
+        [str(VENV_BIN / "qa-bot"), "serve"],
+        env={
+            **os.environ,
+            "QA_BOT_AUTH": "no_such_directory:check",
+            "QA_BOT_PERSIST_DIR": str(tmp_path / "store"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: QA_BOT_AUTH=no_such_directory:check: cannot import no_such_directory "
+        "(ModuleNotFoundError: No module named 'no_such_directory'); is its folder on PYTHONPATH? "
+        "expected package.module:function(username, password) -> workspace names"
+    ]
+    assert not (tmp_path / "store").exists()  # it stopped before opening the store
