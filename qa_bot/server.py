@@ -21,7 +21,8 @@ def build_app(runtime: Runtime, users: Users | None = None) -> FastAPI:
     """The API routes first, then the UI mounted at / with the UI's queue, CSS, JS and upload limit.
 
     With QA_BOT_AUTH set (or `users` given), the API wants credentials on every request and the
-    UI a sign-in; the UI serves the default workspace, so only users granted it may sign in there.
+    UI a sign-in; each user reaches only the workspaces granted, and anyone granted at least one
+    may sign in to the UI, which opens on their default workspace.
     """
     settings = runtime.settings
     if users is None and settings.auth:
@@ -30,12 +31,11 @@ def build_app(runtime: Runtime, users: Users | None = None) -> FastAPI:
     app = FastAPI(title="qa_bot", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
     app.include_router(build_api(workspaces, users))
     install_error_handlers(app)
-    demo = configure_queue(build_ui(runtime), settings)
+    demo = configure_queue(build_ui(runtime, workspaces, users), settings)
 
     def ui_sign_in(name: str, password: str) -> bool:
         assert users is not None
-        user = users.authenticate(name, password)
-        return user is not None and user.may_use(settings.collection)
+        return users.authenticate(name, password) is not None
 
     return gr.mount_gradio_app(
         app,

@@ -1,7 +1,8 @@
 """The Gradio app: a thin layer turning widgets into chain calls and Answers back into widgets.
 
-Per-user state (the conversation and each turn's sources) lives in gr.State and the Chatbot
-value, so nothing of one browser session reaches another.
+Per-user state (the chosen workspace, the conversation and each turn's sources) lives in gr.State
+and the Chatbot value, so nothing of one browser session reaches another. With sign-in, every
+event checks on the server that the session's user is granted the workspace it acts on.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from typing import Any
 import gradio as gr
 
 from qa_bot.answers import Answer, Source
+from qa_bot.auth import User, Users
 from qa_bot.condense import Turn
 from qa_bot.config import Settings
-from qa_bot.errors import QaBotError
+from qa_bot.errors import ConfigError, NotGrantedError, QaBotError
 from qa_bot.ingest import ingest_paths
 from qa_bot.loaders import supported_suffixes
 from qa_bot.render import answer_markdown, answer_to_dict, escape_md, sources_html
 from qa_bot.runtime import Runtime
-from qa_bot.uploads import save_uploads
+from qa_bot.uploads import discard, save_uploads
+from qa_bot.workspaces import Workspaces
 
 # Gradio reads the default to decide on progress tracking; tqdm bars in ingest show in the UI.
 _TRACK_TQDM = gr.Progress(track_tqdm=True)
@@ -63,14 +66,38 @@ JS = """
 """
 
 
-def build_ui(runtime: Runtime) -> gr.Blocks:
-    """Build the Blocks app; events are registered in _register_events."""
+def build_ui(
+    runtime: Runtime, workspaces: Workspaces | None = None, users: Users | None = None
+) -> gr.Blocks:
+    """Build the Blocks app; events are registered in _register_events.
+
+    `runtime` is the default workspace's; `users`, when sign-in is on, decides which workspaces
+    each session may choose, on every event.
+    """
+    workspaces = workspaces or Workspaces(runtime)
     with gr.Blocks(title="qa_bot", analytics_enabled=False) as demo:
-        gr.Markdown(
-            "## qa_bot\nAsk questions of your documents. Every answer cites its source: "
-            "click a marker such as **[1]** to see the passage, with the supporting sentence "
-            "highlighted."
-        )
+        with gr.Row():
+            with gr.Column(scale=4):
+                gr.Markdown(
+                    "## qa_bot\nAsk questions of your documents. Every answer cites its source: "
+                    "click a marker such as **[1]** to see the passage, with the supporting "
+                    "sentence highlighted."
+                )
+            with gr.Column(scale=1, min_width=240):
+                # Choices and value are set per session on load: only the user's workspaces.
+                workspace_choice = gr.Dropdown(
+                    label="Workspace",
+                    choices=[],
+                    value=None,
+                    allow_custom_value=True,
+                    info="Choose one, or type a new name and press Enter to create it.",
+                    elem_id="qa-workspace",
+                )
+                workspace_status = gr.Markdown(elem_id="qa-workspace-status")
+        # The workspace this session works in, once checked; None until load sets the default.
+        workspace = gr.State(None)
+        # For API clients only: /upload and /remove take an optional workspace (the page sends "").
+        api_workspace = gr.Textbox("", visible=False, label="workspace")
         turns = gr.State([])
         turn_sources = gr.State([])
         with gr.Row():
@@ -114,7 +141,10 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 with gr.Column():
                     upload_status = gr.Markdown(elem_id="qa-upload-status")
                     remove_choice = gr.Dropdown(
-                        label="Remove a document", choices=[], elem_id="qa-remove-choice"
+                        label="Remove a document",
+                        choices=[],
+                        allow_custom_value=True,  # API clients may name a document id
+                        elem_id="qa-remove-choice",
                     )
                     remove_button = gr.Button("Remove", variant="stop", elem_id="qa-remove")
             documents = gr.Dataframe(
@@ -123,6 +153,10 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 elem_id="qa-documents",
             )
         widgets = {
+            "workspace_choice": workspace_choice,
+            "workspace_status": workspace_status,
+            "workspace": workspace,
+            "api_workspace": api_workspace,
             "turns": turns,
             "turn_sources": turn_sources,
             "chatbot": chatbot,
@@ -136,26 +170,83 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             "remove_button": remove_button,
             "documents": documents,
         }
-        _register_events(demo, runtime, widgets)
+        _register_events(demo, workspaces, users, widgets)
     return demo
 
 
-def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> None:
+def _register_events(
+    demo: gr.Blocks, workspaces: Workspaces, users: Users | None, w: dict[str, Any]
+) -> None:
     write_lock = threading.Lock()
+
+    # Access is checked here, on the server, for every event: what a page shows is no guard.
+    def user_of(request: gr.Request | None) -> User | None:
+        if users is None:
+            return None
+        user = users.signed_in(request.username if request else None)
+        if user is None:
+            raise gr.Error("Sign in again: this session has no signed-in user.")
+        return user
+
+    def open_workspace(
+        name: str | None, request: gr.Request | None, *, create: bool = False
+    ) -> Runtime | None:
+        """The runtime of a workspace the session's user may use (None: the user's default);
+        None when it does not exist yet. A refusal reaches the page or client as gr.Error."""
+        try:
+            return workspaces.open_for(user_of(request), name, create=create)
+        except KeyError:
+            return None
+        except (NotGrantedError, ConfigError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def workspace_choices(user: User | None, value: str) -> Any:
+        return gr.update(choices=workspaces.choices_for(user), value=value)
+
+    def start_session(request: gr.Request):
+        user = user_of(request)
+        name = workspaces.default_for(user)
+        runtime = open_workspace(name, request)
+        return name, workspace_choices(user, name), *_document_widgets(runtime)
+
+    def switch_workspace(choice: str | None, current: str | None, request: gr.Request):
+        user = user_of(request)
+        current = current or workspaces.default_for(user)
+        name = (choice or "").strip()
+        unchanged = [gr.skip()] * 7  # the conversation and the documents stay
+        if not name or name == current:
+            return current, workspace_choices(user, current), "", *unchanged
+        existed = name in workspaces.names()
+        try:
+            runtime = workspaces.open_for(user, name, create=True)
+        except (NotGrantedError, ConfigError) as exc:
+            return current, workspace_choices(user, current), f"⚠️ {escape_md(str(exc))}", *unchanged
+        note = "" if existed else f"New workspace {escape_md(name)}: add documents below."
+        return (
+            name,
+            workspace_choices(user, name),
+            note,
+            *new_conversation(),
+            "",  # the last upload's status belongs to the other workspace
+            *_document_widgets(runtime),
+        )
 
     def respond(
         message: str,
         chat: list[dict],
         turns: list[Turn],
         turn_sources: list[list[Source]],
-        backend: str | None = None,
+        backend: str | None,
+        chosen: str | None,
+        request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
         message = (message or "").strip()
         if not message:
             yield chat, gr.skip(), turns, turn_sources, ""
             return
+        runtime = open_workspace(chosen, request)
         chat = [*chat, {"role": "user", "content": message}]
-        if not runtime.store.documents():
+        if runtime is None or not runtime.store.documents():
             chat.append({"role": "assistant", "content": _no_documents_text()})
             yield chat, gr.skip(), turns, turn_sources, ""
             return
@@ -184,10 +275,21 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
             return sources_html(turn_sources[turn - 1], turn)
         return gr.skip()
 
-    def upload_files(files: list[str] | None, progress: gr.Progress = _TRACK_TQDM):
-        if not files:
-            return gr.skip(), *_document_widgets(runtime)
-        uploads = save_uploads(files, runtime.settings)
+    def upload_files(
+        files: list[str] | None,
+        chosen: str | None,
+        workspace: str | None,
+        request: gr.Request,
+        progress: gr.Progress = _TRACK_TQDM,
+    ):
+        try:
+            runtime = open_workspace(workspace or chosen, request, create=bool(files))
+            if not files or runtime is None:
+                return gr.skip(), *_document_widgets(runtime)
+            uploads = save_uploads(files, runtime.settings)
+        finally:
+            # Gradio's copies go once saved: its file route must not serve a workspace's files.
+            discard(files or [])
         saved = uploads.saved
         lines = list(uploads.refused)
         if saved:
@@ -201,7 +303,12 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         status = "\n".join(f"- {escape_md(line)}" for line in lines)
         return status, *_document_widgets(runtime)
 
-    def remove_document(choice: str | None):
+    def remove_document(
+        choice: str | None, chosen: str | None, workspace: str | None, request: gr.Request
+    ):
+        runtime = open_workspace(workspace or chosen, request)
+        if runtime is None:
+            return "This workspace has no documents yet.", *_document_widgets(runtime)
         if not choice:
             return "Choose a document to remove.", *_document_widgets(runtime)
         try:
@@ -220,22 +327,46 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
     def new_conversation():
         return [], [], [], sources_html([], 0)
 
+    conversation = [w["chatbot"], w["turns"], w["turn_sources"], w["sources"]]
+    doc_outputs = [w["upload_status"], w["documents"], w["remove_choice"]]
+    chosen = [w["workspace"], w["workspace_choice"]]
+    demo.load(
+        start_session,
+        None,
+        [*chosen, w["documents"], w["remove_choice"]],
+        api_visibility="private",
+    )
+    w["workspace_choice"].input(
+        switch_workspace,
+        [w["workspace_choice"], w["workspace"]],
+        [*chosen, w["workspace_status"], *conversation, *doc_outputs],
+        api_name="workspace",
+        api_visibility="undocumented",
+    )
     outputs = [w["chatbot"], w["sources"], w["turns"], w["turn_sources"], w["question"]]
     w["question"].submit(
         respond,
-        [w["question"], w["chatbot"], w["turns"], w["turn_sources"], w["backend"]],
+        [
+            w["question"],
+            w["chatbot"],
+            w["turns"],
+            w["turn_sources"],
+            w["backend"],
+            w["workspace"],
+        ],
         outputs,
         api_visibility="private",
     )
     w["chatbot"].select(show_turn_sources, [w["turn_sources"]], [w["sources"]])
-    conversation = [w["chatbot"], w["turns"], w["turn_sources"], w["sources"]]
     w["clear"].click(new_conversation, None, conversation)
     # The chat's own trash button empties the chat; the history behind it must go too.
     w["chatbot"].clear(new_conversation, None, conversation)
-    doc_outputs = [w["upload_status"], w["documents"], w["remove_choice"]]
     # Writes to the store run one at a time: a second upload waits in the queue, not fails.
     writes = {"concurrency_limit": 1, "concurrency_id": "store-writes"}
-    w["upload"].upload(upload_files, [w["upload"]], doc_outputs, api_name="upload", **writes).then(
+    targets = [w["workspace"], w["api_workspace"]]
+    w["upload"].upload(
+        upload_files, [w["upload"], *targets], doc_outputs, api_name="upload", **writes
+    ).then(
         # Empty the file box: the table below is what is in the store, not the last upload.
         lambda: None,
         None,
@@ -243,14 +374,20 @@ def _register_events(demo: gr.Blocks, runtime: Runtime, w: dict[str, Any]) -> No
         api_visibility="private",
     )
     w["remove_button"].click(
-        remove_document, [w["remove_choice"]], doc_outputs, api_name="remove", **writes
+        remove_document, [w["remove_choice"], *targets], doc_outputs, api_name="remove", **writes
     )
-    demo.load(lambda: _document_widgets(runtime), None, [w["documents"], w["remove_choice"]])
 
-    def ask(question: str, history: list[list[str]] | None = None) -> dict:
-        """Answer a question (history: [[question, answer], ...]); returns the answer object."""
+    def ask(
+        request: gr.Request,
+        question: str,
+        history: list[list[str]] | None = None,
+        workspace: str | None = None,
+    ) -> dict:
+        """Answer a question (history: [[question, answer], ...]) in a workspace (default: the
+        user's default); returns the answer object."""
         turns = [Turn(q, q, a) for q, a in (history or [])]
-        if not runtime.store.documents():
+        runtime = open_workspace(workspace, request)
+        if runtime is None or not runtime.store.documents():
             return {"error": _no_documents_text()}
         answer = runtime.chain.invoke({"question": question, "history": turns})
         return answer_to_dict(answer)
@@ -265,8 +402,9 @@ def _backend_choices(runtime: Runtime) -> list[tuple[str, str]]:
     return [(labels.get(name, name), name) for name in runtime.chains or [settings.llm]]
 
 
-def _document_widgets(runtime: Runtime) -> tuple[Any, Any]:
-    infos = runtime.store.documents()
+def _document_widgets(runtime: Runtime | None) -> tuple[Any, Any]:
+    """The documents table and the remove choices; empty for a workspace not created yet."""
+    infos = runtime.store.documents() if runtime is not None else []
     rows = [[info.file_name, info.chunks, info.title] for info in infos]
     choices = [(info.file_name, info.doc_id) for info in infos]
     return rows, gr.update(choices=choices, value=None)

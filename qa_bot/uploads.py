@@ -6,6 +6,7 @@ letters, digits and `._- `, so nothing can be written outside `settings.upload_d
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ def save_uploads(files: list[str], settings: Settings) -> SavedUploads:
                 f"(supported: {', '.join(suffixes)}), skipped"
             )
             continue
+        if not temp_path.is_file():  # e.g. the same file, sent twice at once, already taken
+            result.refused.append(f"{name}: the upload is gone, send it again")
+            continue
         if temp_path.stat().st_size > limit:
             result.refused.append(
                 f"{name}: larger than the {settings.max_upload_mb:g} MB upload limit, skipped"
@@ -63,3 +67,13 @@ def save_uploads(files: list[str], settings: Settings) -> SavedUploads:
         shutil.copyfile(temp_path, target)
         result.saved.append(target)
     return result
+
+
+def discard(files: list[str]) -> None:
+    """Delete the web server's temporary copies of uploads once they were saved (or refused), so
+    its file route has nothing left to serve: the saved files are outside what it may serve."""
+    for temp in files:
+        path = Path(temp)
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the per-upload folder, when now empty
+            path.parent.rmdir()

@@ -32,6 +32,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedde
         "alice": {"password": hash_password("alice-pw"), "workspaces": ["team-a"]},
         "bob": {"password": hash_password("bob-pw"), "workspaces": ["team-b"]},
         "carol": {"password": hash_password("carol-pw"), "workspaces": ["documents"]},
+        "dave": {"password": hash_password("dave-pw"), "workspaces": []},
     }
     (root / "users.json").write_text(json.dumps({"users": users}))
     runtime: Runtime = open_runtime(
@@ -103,16 +104,18 @@ def test_user_b_cannot_reach_user_a_documents(base_url: str) -> None:
     assert all(c["document_id"] != doc_id for c in own.model_extra["citations"])
 
 
-def test_ui_signs_in_only_users_of_its_workspace(base_url: str) -> None:
+def test_ui_signs_in_users_granted_some_workspace(base_url: str) -> None:
     assert httpx.get(f"{base_url}/config").status_code == 401
     assert httpx.get(f"{base_url}/gradio_api/file={SAMPLE_DOC}").status_code in (401, 403)
-    for name, password in (("bob", "bob-pw"), ("carol", "wrong")):
+    for name, password in (("carol", "wrong"), ("dave", "dave-pw")):  # dave is granted nothing
         refused = httpx.post(f"{base_url}/login", data={"username": name, "password": password})
-        assert refused.status_code == 400
-    with httpx.Client(base_url=base_url) as browser:
-        signed_in = browser.post("/login", data={"username": "carol", "password": "carol-pw"})
-        assert signed_in.status_code == 200
-        assert browser.get("/config").status_code == 200
+        assert refused.status_code == 400, name
+    # Bob is not granted the default workspace; he signs in all the same (and lands in team-b).
+    for name in ("carol", "bob"):
+        with httpx.Client(base_url=base_url) as browser:
+            signed_in = browser.post("/login", data={"username": name, "password": f"{name}-pw"})
+            assert signed_in.status_code == 200
+            assert browser.get("/config").status_code == 200
 
 
 def test_users_file_errors_say_what_to_do(tmp_path: Path) -> None:

@@ -61,6 +61,36 @@ def test_upload_and_remove_through_the_app(client: Client, tmp_path: Path) -> No
     assert answer["citations"][0]["file_name"] == "otters.txt"
 
 
+def test_workspace_choice_isolates_documents(client: Client, tmp_path: Path) -> None:
+    otters = tmp_path / "otters.txt"
+    otters.write_text("Sea otters hold hands while they sleep so they do not drift.", "utf-8")
+    question = "Why do sea otters hold hands?"
+    # Choose "team-b" as the page's selector does: a new name creates it, the chat is cleared.
+    choice, status, chat, sources, *_ = client.predict("team-b", api_name="/workspace")
+    assert choice["value"] == "team-b" and "team-b" in [v for _, v in choice["choices"]]
+    assert "New workspace" in status and chat == [] and "appear here" in sources
+    # The session's uploads now go to team-b, whose list holds only them.
+    status, documents, removable = client.predict([handle_file(str(otters))], api_name="/upload")
+    assert "otters.txt: added" in status
+    assert [row[0] for row in documents["data"]] == ["otters.txt"]
+    [(_, doc_id)] = removable["choices"]
+    # The default workspace (the sample document) knows nothing of it...
+    elsewhere = client.predict(question, [], api_name="/ask")
+    assert elsewhere["abstained"] and "otters.txt" not in str(elsewhere["citations"])
+    # ...team-b answers from it, with its citation.
+    answer = client.predict(question, [], "team-b", api_name="/ask")
+    assert "drift" in answer["text"] and answer["citations"][0]["file_name"] == "otters.txt"
+    # An invalid name is refused with a reason and changes nothing.
+    choice, status, *_ = client.predict("x!", api_name="/workspace")
+    assert choice["value"] == "team-b" and "not a valid workspace name" in status
+    # API clients name the workspace of an upload; the session's choice stays as it was.
+    status, documents, _ = client.predict([handle_file(str(otters))], "team-c", api_name="/upload")
+    assert "otters.txt: added" in status
+    status, documents, _ = client.predict(doc_id, "", api_name="/remove")
+    assert status.startswith("Removed otters.txt") and documents["data"] == []  # from team-b
+    assert client.predict(question, [], "team-c", api_name="/ask")["citations"]
+
+
 def test_document_text_cannot_inject_markup() -> None:
     assert "<" not in escape_md("<img src=x onerror=alert(1)>")
     assert escape_md("![x](http://evil/)").startswith("\\!\\[")
