@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.server import build_app
 from tests.conftest import SAMPLE_DOC
-from tests.servers import VENV_BIN, serving_in_thread
+from tests.servers import serving_in_thread
 from tests.test_store_contract import LIBRARY
 
 QUESTION = [{"role": "user", "content": "Who issues the Quetzalcoatlus pass?"}]
@@ -162,24 +161,21 @@ def test_users_from_a_callable(caplog: pytest.LogCaptureFixture) -> None:
     assert users.user_from_header("Bearer erin:erin-pw") == erin
 
 
-def test_a_bad_callable_spec_stops_the_server_with_one_line(tmp_path: Path) -> None:
+def test_a_bad_callable_spec_stops_the_server_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from qa_bot.cli import main
     from qa_bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="tests.sign_in has no function 'missing'"):
         load_users("tests.sign_in:missing")
-    done = subprocess.run(
-        [str(VENV_BIN / "qa-bot"), "serve"],
-        env={
-            **os.environ,
-            "QA_BOT_AUTH": "no_such_directory:check",
-            "QA_BOT_PERSIST_DIR": str(tmp_path / "store"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.strip().splitlines() == [
+    monkeypatch.setenv("QA_BOT_AUTH", "no_such_directory:check")
+    monkeypatch.setenv("QA_BOT_PERSIST_DIR", str(tmp_path / "store"))
+    monkeypatch.setattr(sys, "argv", ["qa-bot", "serve"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         "error: QA_BOT_AUTH=no_such_directory:check: cannot import no_such_directory "
         "(ModuleNotFoundError: No module named 'no_such_directory'); is its folder on PYTHONPATH? "
         "expected package.module:function(username, password) -> workspace names"
