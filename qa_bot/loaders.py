@@ -16,7 +16,13 @@ from qa_bot.errors import (
     EncryptedDocumentError,
     UnsupportedFileError,
 )
-from qa_bot.sandbox import SANDBOXED_SUFFIXES, ParseLimits, check_zip_package, extract_sandboxed
+from qa_bot.sandbox import (
+    SANDBOXED_SUFFIXES,
+    ParseLimits,
+    SandboxWorkers,
+    check_zip_package,
+    extract_sandboxed,
+)
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -46,10 +52,13 @@ class LoadedDocument:
 Extractor = Callable[[Path, bytes], tuple[str, str | None, tuple[PageSpan, ...]]]
 
 
-def load_document(path: str | Path, limits: ParseLimits | None = None) -> LoadedDocument:
+def load_document(
+    path: str | Path, limits: ParseLimits | None = None, workers: SandboxWorkers | None = None
+) -> LoadedDocument:
     """Read one supported file; raise a DocumentError naming the file and the reason.
 
-    PDF, .docx and HTML are parsed in a child process bounded by `limits` (qa_bot.sandbox).
+    PDF, .docx and HTML are parsed in a child process bounded by `limits` (qa_bot.sandbox):
+    one of `workers` when given (a folder's worth of files), else a new one.
     """
     path = Path(path)
     extractor = extractor_for(path)
@@ -63,7 +72,10 @@ def load_document(path: str | Path, limits: ParseLimits | None = None) -> Loaded
         check_zip_package(path, data)
     try:
         if path.suffix.lower() in SANDBOXED_SUFFIXES:
-            text, title, spans = extract_sandboxed(path, limits or ParseLimits())
+            if workers is not None:
+                text, title, spans = workers.extract(path)
+            else:
+                text, title, spans = extract_sandboxed(path, limits or ParseLimits())
             pages = tuple(PageSpan(*span) for span in spans)
         else:
             text, title, pages = extractor(path, data)
