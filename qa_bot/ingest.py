@@ -6,6 +6,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -16,6 +17,7 @@ from qa_bot.chunking import Chunk, Span, chunk_document
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import DocumentError, UnsupportedFileError
 from qa_bot.loaders import LoadedDocument, iter_files, load_document
+from qa_bot.sandbox import SandboxWorkers
 from qa_bot.store import DocumentStore
 
 # Titles up to this many characters are embedded with each chunk.
@@ -102,10 +104,12 @@ def ingest_paths(
     with (
         progress,
         store.writing(),
+        SandboxWorkers() as workers,
         ThreadPoolExecutor(_PARSERS, thread_name_prefix="qa-bot-parse") as parsers,
         ThreadPoolExecutor(1, thread_name_prefix="qa-bot-embed") as model,
     ):
-        for index, loaded in enumerate(_read_ahead(parsers, _load, files, _PARSE_AHEAD)):
+        load = partial(_load, workers=workers)
+        for index, loaded in enumerate(_read_ahead(parsers, load, files, _PARSE_AHEAD)):
             if isinstance(loaded, FileOutcome):
                 finish(index, loaded)
             elif store.is_current(loaded):
@@ -138,9 +142,9 @@ def ingest_file(path: Path, store: DocumentStore) -> FileOutcome:
     return FileOutcome(str(path), status, chunks=len(chunks))  # type: ignore[arg-type]
 
 
-def _load(path: Path) -> LoadedDocument | FileOutcome:
+def _load(path: Path, workers: SandboxWorkers | None = None) -> LoadedDocument | FileOutcome:
     try:
-        return load_document(path)
+        return load_document(path, workers=workers)
     except UnsupportedFileError as exc:
         return FileOutcome(str(path), "skipped", message=exc.reason)
     except DocumentError as exc:
