@@ -6,13 +6,18 @@ Linux 6.1 kernel documentation, /usr/share/doc/linux-doc/Documentation), read in
 whole files, until the wanted number of chunks is reached. Install them with
 `apt-get install python3-doc linux-doc`.
 
-    python benchmarks/bench_scale.py [--chunks 100000] [--checkpoint 10000] [--modes embedded]
+    python benchmarks/bench_scale.py [--chunks 100000] [--checkpoint 10000] [--recipe]
+        [--modes embedded,server] [--backends onnx-int8,torch]
 
-For each mode the files up to the checkpoint are ingested (timed), then queried, then the rest
-(timed), then queried again. Reported: ingest chars/s and chunks/s, peak RSS of this process (and
-of the Chroma server), store size on disk, and query p50/p95 of the whole chain (condense,
-hybrid retrieval, extractive answer). `--recipe` also times the LangChain tutorial recipe's
-ingest (RecursiveCharacterTextSplitter 1000/200, the same MiniLM, Chroma) on the checkpoint files.
+Embedded: the files up to the checkpoint are ingested (timed) and queried, then the rest (timed),
+then queried again, with the first backend; other backends are timed to the checkpoint only.
+Server: a fresh `chroma run` gets the checkpoint's files through qa_bot (timed, queried); then the
+full embedded store, copied, is served by `chroma run` and opened as a new replica would open it
+(its start rebuilds the keyword index from the server), and queried. Reported: ingest chars/s and
+chunks/s, peak RSS of this process (and of the Chroma server), store size on disk, and query
+p50/p95 of the whole chain (condense, hybrid retrieval, extractive answer). `--recipe` also times
+the LangChain tutorial recipe's ingest (RecursiveCharacterTextSplitter 1000/200, the same MiniLM
+with torch, Chroma) on the checkpoint's files, first, in the same run.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from qa_bot import evaluation as ev
@@ -38,6 +45,7 @@ from qa_bot.errors import DocumentError
 from qa_bot.ingest import ingest_paths
 from qa_bot.loaders import load_document
 from qa_bot.runtime import open_runtime
+from qa_bot.sandbox import SandboxWorkers
 
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
 LINUX_DOCS = Path("/usr/share/doc/linux-doc/Documentation")
@@ -88,11 +96,12 @@ def select(
     batches: list[list[Path]] = [[] for _ in limits]
     counts = [0 for _ in limits]
     total, index = 0, 0
+    workers = SandboxWorkers()
     for path in files:
         if index == len(limits):
             break
         try:
-            document = load_document(path)
+            document = load_document(path, workers=workers)
         except DocumentError:
             continue
         total += len(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
@@ -100,6 +109,7 @@ def select(
         counts[index] = total
         if total >= limits[index]:
             index += 1
+    workers.close()
     return batches, counts
 
 
@@ -129,65 +139,110 @@ def query_times(runtime, rounds: int = 2) -> list[float]:  # noqa: ANN001
 
 
 def chars_of(files: list[Path]) -> int:
-    return sum(len(load_document(path).text) for path in files)
+    with SandboxWorkers() as workers:
+        return sum(len(load_document(path, workers=workers).text) for path in files)
 
 
-def run_mode(mode: str, batches, counts, embedder, work: Path) -> dict[str, dict]:  # noqa: ANN001
-    store_dir = work / f"store-{mode}"
-    server = None
-    settings = Settings(persist_dir=store_dir, collection="bench", sync_interval=3600)
-    if mode == "server":
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        chroma_dir = work / "chroma-server"
-        log = (work / "chroma.log").open("wb")
+def ingest_and_query(
+    label: str,
+    runtime,
+    batches,
+    counts,
+    server: subprocess.Popen | None,
+    store_dir: Path,  # noqa: ANN001
+) -> dict[str, dict]:
+    """Ingest the batches in turn (timed), querying after each: one row per checkpoint."""
+    rows: dict[str, dict] = {}
+    ingested_s, chars = 0.0, 0
+    for batch, count in zip(batches, counts, strict=True):
+        chars += chars_of(batch)
+        started = time.perf_counter()
+        ingest_paths(batch, runtime.store, show_progress=False)
+        ingested_s += time.perf_counter() - started
+        timings = query_times(runtime)
+        chunks = runtime.store.chunk_count()
+        rows[f"{label} @{count}"] = {
+            "chunks": chunks,
+            "documents": len(runtime.store.documents()),
+            "ingest_s": round(ingested_s, 1),
+            "ingest_chars_per_s": round(chars / ingested_s),
+            "ingest_chunks_per_s": round(chunks / ingested_s, 1),
+            "peak_rss_mb": round(peak_rss_mb()),
+            "chroma_server_peak_rss_mb": round(peak_rss_mb(server.pid)) if server else None,
+            "store_mb": round(folder_mb(store_dir), 1),
+            "query_ms_p50": round(ev.percentile(timings, 50), 1),
+            "query_ms_p95": round(ev.percentile(timings, 95), 1),
+        }
+        print(f"{label}: {rows[f'{label} @{count}']}", flush=True)
+    return rows
+
+
+def run_embedded(batches, counts, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
+    store_dir = work / f"store-embedded-{embedder.backend}"
+    runtime = open_runtime(settings.with_overrides(persist_dir=store_dir), embedder=embedder)
+    return ingest_and_query(
+        f"embedded {embedder.backend}", runtime, batches, counts, None, store_dir
+    )
+
+
+def run_server_ingest(batch, count, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
+    """A fresh Chroma server, the first batch ingested through it (timed) and queried."""
+    chroma_dir = work / "chroma-server"
+    with chroma_run(chroma_dir, work / "chroma.log") as (url, server):
+        runtime = open_runtime(settings.with_overrides(chroma_url=url), embedder=embedder)
+        label = f"server {embedder.backend}"
+        return ingest_and_query(label, runtime, [batch], [count], server, chroma_dir)
+
+
+def run_server_replica(count: int, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
+    """The embedded store, copied and served by `chroma run`, opened as a new replica would.
+
+    Ingesting the whole corpus a second time through the server would double an hours-long
+    run; the server reads the embedded client's files as they are, so the query side at full
+    size is measured on a copy. The replica's start includes rebuilding its keyword index
+    from the chunks the server stores.
+    """
+    chroma_dir = work / "chroma-replica"
+    embedded = work / f"store-embedded-{embedder.backend}"
+    shutil.copytree(embedded, chroma_dir, ignore=shutil.ignore_patterns("keyword"))
+    with chroma_run(chroma_dir, work / "chroma-replica.log") as (url, server):
+        started = time.perf_counter()
+        runtime = open_runtime(settings.with_overrides(chroma_url=url), embedder=embedder)
+        opened_s = time.perf_counter() - started
+        timings = query_times(runtime)
+        row = {
+            "chunks": runtime.store.chunk_count(),
+            "documents": len(runtime.store.documents()),
+            "replica_start_s": round(opened_s, 1),
+            "chroma_server_peak_rss_mb": round(peak_rss_mb(server.pid)),
+            "store_mb": round(folder_mb(chroma_dir), 1),
+            "query_ms_p50": round(ev.percentile(timings, 50), 1),
+            "query_ms_p95": round(ev.percentile(timings, 95), 1),
+        }
+    label = f"server replica @{count}"
+    print(f"{label}: {row}", flush=True)
+    return {label: row}
+
+
+@contextmanager
+def chroma_run(path: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`chroma run` on a free loopback port, stopped on the way out."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chroma = str(Path(sys.executable).parent / "chroma")
+    with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "chroma"),
-                "run",
-                "--path",
-                str(chroma_dir),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        settings = settings.with_overrides(chroma_url=f"http://127.0.0.1:{port}")
-        _wait_for_chroma(port)
-        store_dir = chroma_dir
-    rows: dict[str, dict] = {}
-    try:
-        runtime = open_runtime(settings, embedder=embedder)
-        ingested_s, chars = 0.0, 0
-        for batch, count in zip(batches, counts, strict=True):
-            chars += chars_of(batch)
-            started = time.perf_counter()
-            ingest_paths(batch, runtime.store, show_progress=False)
-            ingested_s += time.perf_counter() - started
-            timings = query_times(runtime)
-            chunks = runtime.store.chunk_count()
-            rows[f"{mode} @{count}"] = {
-                "chunks": chunks,
-                "documents": len(runtime.store.documents()),
-                "ingest_s": round(ingested_s, 1),
-                "ingest_chars_per_s": round(chars / ingested_s),
-                "ingest_chunks_per_s": round(chunks / ingested_s, 1),
-                "peak_rss_mb": round(peak_rss_mb()),
-                "chroma_server_peak_rss_mb": round(peak_rss_mb(server.pid)) if server else None,
-                "store_mb": round(folder_mb(store_dir), 1),
-                "query_ms_p50": round(ev.percentile(timings, 50), 1),
-                "query_ms_p95": round(ev.percentile(timings, 95), 1),
-            }
-            print(f"{mode}: {rows[f'{mode} @{count}']}", flush=True)
-    finally:
-        if server is not None:
+        try:
+            _wait_for_chroma(port)
+            yield f"http://127.0.0.1:{port}", server
+        finally:
             server.terminate()
-            server.wait(timeout=30)
-    return rows
+            server.wait(timeout=60)
 
 
 def _wait_for_chroma(port: int) -> None:
@@ -212,9 +267,13 @@ def run_recipe(files: list[Path], model: str) -> dict:
     embeddings = HuggingFaceEmbeddings(model_name=model, model_kwargs={"device": "cpu"})
     with tempfile.TemporaryDirectory(prefix="qa-bot-recipe-") as folder:
         started = time.perf_counter()
-        docs = [
-            Document(page_content=load_document(p).text, metadata={"source": str(p)}) for p in files
-        ]
+        with SandboxWorkers() as workers:  # our loaders at their best, for both sides
+            docs = [
+                Document(
+                    page_content=load_document(p, workers=workers).text, metadata={"source": str(p)}
+                )
+                for p in files
+            ]
         splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
             docs
         )
@@ -234,32 +293,49 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--checkpoint", type=int, default=10_000)
     parser.add_argument("--modes", default="embedded,server")
+    parser.add_argument(
+        "--backends",
+        default="onnx-int8",
+        help="embedding backends to ingest with (comma-separated); torch runs to the checkpoint",
+    )
     parser.add_argument("--recipe", action="store_true", help="also time the tutorial recipe")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if not PYTHON_DOCS.is_dir() and not LINUX_DOCS.is_dir():
         parser.error("no corpus: apt-get install python3-doc linux-doc")
+    modes = {mode.strip() for mode in args.modes.split(",")}
+    backends = [backend.strip() for backend in args.backends.split(",")]
 
-    settings = Settings()
-    apply_environment(settings)
-    embedder = make_embedder(settings)
+    base = Settings(collection="bench", sync_interval=3600)
+    apply_environment(base)
     with tempfile.TemporaryDirectory(prefix="qa-bot-bench-scale-") as tmp:
         work = Path(tmp)
         files = corpus_files(work)
         limits = sorted({min(args.checkpoint, args.chunks), args.chunks})
-        batches, counts = select(files, settings, limits)
+        batches, counts = select(files, base, limits)
+        chars = sum(chars_of(batch) for batch in batches)
         print(
-            f"corpus: {sum(map(len, batches))} files, {counts[-1]} chunks (python3-doc, linux-doc)"
+            f"corpus: {sum(map(len, batches))} files, {chars:,} chars, {counts[-1]} chunks "
+            "(python3-doc HTML, then linux-doc reStructuredText)",
+            flush=True,
         )
         if counts[-1] < args.chunks:
             print(f"warning: the installed docs give only {counts[-1]} chunks", file=sys.stderr)
         rows: dict[str, dict] = {}
-        for mode in args.modes.split(","):
-            rows.update(run_mode(mode.strip(), batches, counts, embedder, work))
-        if args.recipe:
-            rows["recipe @checkpoint"] = run_recipe(
-                batches[0], resolve_model(settings.embedding_model)
-            )
+        if args.recipe:  # first, while the machine is as fresh as for ours
+            rows["recipe @checkpoint"] = run_recipe(batches[0], resolve_model(base.embedding_model))
+            print(f"recipe: {rows['recipe @checkpoint']}", flush=True)
+        for backend in backends:
+            settings = base.with_overrides(embedding_backend=backend)
+            embedder = make_embedder(settings)
+            full = backend == backends[0]  # the others only to the checkpoint, to compare speed
+            wanted = (batches, counts) if full else (batches[:1], counts[:1])
+            if "embedded" in modes:
+                rows.update(run_embedded(*wanted, embedder, settings, work))
+            if "server" in modes and full:
+                rows.update(run_server_ingest(batches[0], counts[0], embedder, settings, work))
+                if "embedded" in modes and len(counts) > 1:
+                    rows.update(run_server_replica(counts[-1], embedder, settings, work))
     print()
     print(f"machine: {os.cpu_count()} CPUs; queries: {len(QUESTIONS)} questions x 2, whole chain")
     print(ev.format_table(rows))
