@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     # export is made once, from the local model, into cache_dir.
     embedding_backend: Literal["torch", "onnx-int8"] = "torch"
     cache_dir: Path = Field(
-        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        / "qa_bot"
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa_bot"
+        )
     )
     offline: bool = True
 
