@@ -36,10 +36,11 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-# Ingest and query at 10k and 100k chunks of Debian's python3-doc and linux-doc, embedded and
-# server; hours on 2 CPU cores. A quick look: make bench-scale SCALE_ARGS="--chunks 2000 --checkpoint 500"
+# Ingest and query at 10k and 100k chunks of Debian's documentation packages (see
+# benchmarks/bench_scale.py), embedded and server, beside the tutorial recipe; about an hour on
+# 2 CPU cores. A quick look: make bench-scale SCALE_ARGS="--chunks 2000 --checkpoint 500"
 bench-scale: install
-	test -d /usr/share/doc/linux-doc/Documentation || (apt-get update -qq && apt-get install -y -qq python3-doc linux-doc)
+	test -d /usr/share/perl/5.36.0/pod -a -d /usr/share/doc/postgresql-doc-15 -a -d /usr/share/doc/git-doc -a -d /usr/share/doc/linux-doc/Documentation || (apt-get update -qq && apt-get install -y -qq python3-doc postgresql-doc-15 git-doc linux-doc perl-doc)
 	$(BIN)/python benchmarks/bench_scale.py $(SCALE_ARGS)
 
 # 20 chat sessions for two minutes against a fresh app on 127.0.0.1 while an ingest runs; prints

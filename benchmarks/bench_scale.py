@@ -1,12 +1,13 @@
 """`make bench-scale`: ingest and query speed at 10k and 100k chunks, embedded Chroma and server.
 
-The corpus is real documentation installed from Debian packages: python3-doc (HTML of the
-Python 3.11 manuals, /usr/share/doc/python3.11/html) and linux-doc (reStructuredText of the
-Linux 6.1 kernel documentation, /usr/share/doc/linux-doc/Documentation), read in that order,
-whole files, until the wanted number of chunks is reached. Install them with
-`apt-get install python3-doc linux-doc`.
+The corpus is real documentation installed from Debian packages, read in this order, whole files,
+until the wanted number of chunks is reached: python3-doc (HTML of the Python 3.11 manuals),
+postgresql-doc-15 (HTML of the PostgreSQL 15 manual), git-doc (HTML of Git's manual pages),
+linux-doc (reStructuredText of the Linux 6.1 kernel documentation, read as plain text) and
+perl-doc (POD of the Perl 5.36 manuals, read as plain text); together about 115,000 chunks.
+Install them with `apt-get install python3-doc postgresql-doc-15 git-doc linux-doc perl-doc`.
 
-    python benchmarks/bench_scale.py [--chunks 100000] [--checkpoint 10000] [--recipe]
+    python benchmarks/bench_scale.py [--chunks 100000] [--checkpoint 10000] [--no-recipe]
         [--modes embedded,server] [--backends onnx-int8,torch]
 
 Embedded: the files up to the checkpoint are ingested (timed) and queried, then the rest (timed),
@@ -15,7 +16,7 @@ Server: a fresh `chroma run` gets the checkpoint's files through qa_bot (timed, 
 full embedded store, copied, is served by `chroma run` and opened as a new replica would open it
 (its start rebuilds the keyword index from the server), and queried. Reported: ingest chars/s and
 chunks/s, peak RSS of this process (and of the Chroma server), store size on disk, and query
-p50/p95 of the whole chain (condense, hybrid retrieval, extractive answer). `--recipe` also times
+p50/p95 of the whole chain (condense, hybrid retrieval, extractive answer). It also times
 the LangChain tutorial recipe's ingest (RecursiveCharacterTextSplitter 1000/200, the same MiniLM
 with torch, Chroma) on the checkpoint's files, first, in the same run.
 """
@@ -48,7 +49,12 @@ from qa_bot.runtime import open_runtime
 from qa_bot.sandbox import SandboxWorkers
 
 PYTHON_DOCS = Path("/usr/share/doc/python3.11/html")
+POSTGRES_DOCS = Path("/usr/share/doc/postgresql-doc-15/html")
+GIT_DOCS = Path("/usr/share/doc/git-doc")
 LINUX_DOCS = Path("/usr/share/doc/linux-doc/Documentation")
+PERL_DOCS = Path("/usr/share/perl/5.36.0/pod")
+PACKAGES = "python3-doc postgresql-doc-15 git-doc linux-doc perl-doc"
+
 QUESTIONS = [
     "How do I create a virtual environment?",
     "What does the global interpreter lock protect?",
@@ -74,18 +80,20 @@ QUESTIONS = [
 
 
 def corpus_files(work: Path) -> list[Path]:
-    """Python's HTML pages as they are, then the kernel's .rst files as plain-text copies."""
-    files = sorted(PYTHON_DOCS.rglob("*.html")) if PYTHON_DOCS.is_dir() else []
-    linux = work / "linux"
-    for source in sorted(LINUX_DOCS.rglob("*.rst*")) if LINUX_DOCS.is_dir() else []:
-        relative = source.relative_to(LINUX_DOCS).as_posix().removesuffix(".gz")
-        target = linux / (relative.removesuffix(".rst") + ".txt")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.suffix == ".gz":
-            target.write_bytes(gzip.decompress(source.read_bytes()))
-        else:
-            shutil.copyfile(source, target)
-        files.append(target)
+    """The HTML manuals as they are, then kernel .rst and Perl .pod files as plain-text copies."""
+    files: list[Path] = []
+    for folder in (PYTHON_DOCS, POSTGRES_DOCS, GIT_DOCS):
+        files += sorted(folder.rglob("*.html")) if folder.is_dir() else []
+    for folder, pattern, name in ((LINUX_DOCS, "*.rst*", "linux"), (PERL_DOCS, "*.pod", "perl")):
+        for source in sorted(folder.rglob(pattern)) if folder.is_dir() else []:
+            relative = source.relative_to(folder).as_posix().removesuffix(".gz")
+            target = work / name / (relative.rsplit(".", 1)[0] + ".txt")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.suffix == ".gz":
+                target.write_bytes(gzip.decompress(source.read_bytes()))
+            else:
+                shutil.copyfile(source, target)
+            files.append(target)
     return files
 
 
@@ -298,11 +306,16 @@ def main() -> None:
         default="onnx-int8",
         help="embedding backends to ingest with (comma-separated); torch runs to the checkpoint",
     )
-    parser.add_argument("--recipe", action="store_true", help="also time the tutorial recipe")
+    parser.add_argument(
+        "--recipe",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time the tutorial recipe's ingest on the checkpoint's files too (default: yes)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if not PYTHON_DOCS.is_dir() and not LINUX_DOCS.is_dir():
-        parser.error("no corpus: apt-get install python3-doc linux-doc")
+        parser.error(f"no corpus: apt-get install {PACKAGES}")
     modes = {mode.strip() for mode in args.modes.split(",")}
     backends = [backend.strip() for backend in args.backends.split(",")]
 
@@ -316,7 +329,7 @@ def main() -> None:
         chars = sum(chars_of(batch) for batch in batches)
         print(
             f"corpus: {sum(map(len, batches))} files, {chars:,} chars, {counts[-1]} chunks "
-            "(python3-doc HTML, then linux-doc reStructuredText)",
+            f"(from {PACKAGES})",
             flush=True,
         )
         if counts[-1] < args.chunks:
