@@ -72,6 +72,9 @@ class OnnxInt8Encoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
         options.log_severity_level = 3
+        # Idle threads sleep instead of spinning: ingest shares the CPU with parser processes,
+        # Chroma and the questions of other users, and spinning took their cycles.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
