@@ -26,9 +26,12 @@ MAX_PREFIX_TITLE = 80
 # Files parsed at once, and parsed files waiting for the model: enough to keep it busy.
 _PARSERS = 2
 _PARSE_AHEAD = 8
+# Chunks of several small files embedded in one call: the model runs full, length-sorted batches.
+_EMBED_BATCH = 128
 
 _T = TypeVar("_T")
 _Vectors = tuple[np.ndarray, list[np.ndarray]]
+_Job = tuple[int, LoadedDocument, list[Chunk]]
 
 Status = Literal["added", "replaced", "unchanged", "failed", "skipped"]
 
@@ -74,9 +77,9 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest every supported file under paths; bad files are reported, never fatal.
 
-    A pipeline: the next files are parsed (PDF, Word and HTML in child processes) while one is
-    embedded and the one before is written, so parsing, the model and Chroma overlap. Writes stay
-    in file order on this thread, which holds the store's write lock.
+    A pipeline: the next files are parsed (PDF, Word and HTML in kept child processes) while a
+    batch of files is embedded and the batch before is written, so parsing, the model and Chroma
+    overlap. Writes stay in file order on this thread, which holds the store's write lock.
     """
     report = IngestReport()
     files: list[Path] = []
@@ -88,18 +91,28 @@ def ingest_paths(
         else:
             files.extend(iter_files([raw]))
     outcomes: list[FileOutcome | None] = [None] * len(files)
-    embedding: deque[tuple[int, LoadedDocument, list[Chunk], Future[_Vectors]]] = deque()
+    # Small files are embedded together, so the model gets full batches: (index, document,
+    # chunks) waiting for a batch, and batches being embedded, oldest first.
+    waiting: list[_Job] = []
+    embedding: deque[tuple[list[_Job], Future[list[_Vectors]]]] = deque()
     progress = tqdm(total=len(files), desc="Ingesting", unit="file", disable=not show_progress)
 
     def finish(index: int, outcome: FileOutcome) -> None:
         outcomes[index] = outcome
         progress.update(1)
 
+    def submit(model: ThreadPoolExecutor) -> None:
+        jobs = list(waiting)
+        waiting.clear()
+        embedding.append((jobs, model.submit(_embed_many, jobs, store.embedder)))
+
     def write_oldest() -> None:
-        index, document, chunks, vectors = embedding.popleft()
-        chunk_vectors, sentence_vectors = vectors.result()
-        status = store.put(document, chunks, chunk_vectors, sentence_vectors)
-        finish(index, FileOutcome(str(files[index]), status, chunks=len(chunks)))  # type: ignore[arg-type]
+        jobs, vectors = embedding.popleft()
+        for (index, document, chunks), (chunk_vectors, sentence_vectors) in zip(
+            jobs, vectors.result(), strict=True
+        ):
+            status = store.put(document, chunks, chunk_vectors, sentence_vectors)
+            finish(index, FileOutcome(str(files[index]), status, chunks=len(chunks)))  # type: ignore[arg-type]
 
     with (
         progress,
@@ -118,11 +131,13 @@ def ingest_paths(
                 chunks = chunk_document(
                     loaded, store.settings.chunk_size, store.settings.chunk_overlap
                 )
-                embedding.append(
-                    (index, loaded, chunks, model.submit(_embed, loaded, chunks, store.embedder))
-                )
-            while len(embedding) > 1 or (embedding and embedding[0][3].done()):
+                waiting.append((index, loaded, chunks))
+                if sum(len(job[2]) for job in waiting) >= _EMBED_BATCH:
+                    submit(model)
+            while len(embedding) > 1 or (embedding and embedding[0][1].done()):
                 write_oldest()
+        if waiting:
+            submit(model)
         while embedding:
             write_oldest()
     report.outcomes.extend(outcome for outcome in outcomes if outcome is not None)
@@ -164,7 +179,29 @@ def _read_ahead(
         yield pending.popleft().result()
 
 
+def _embed_many(jobs: list[_Job], embedder: SentenceEmbedder) -> list[_Vectors]:
+    """Each document's vectors, from one call to the model for all of them."""
+    texts, spans = [], []
+    for _, document, chunks in jobs:
+        document_texts, document_spans = _model_inputs(document, chunks)
+        texts += document_texts
+        spans += document_spans
+    chunk_vectors, sentence_vectors = embedder.embed_with_sentences(texts, spans)
+    results, start = [], 0
+    for _, _, chunks in jobs:
+        end = start + len(chunks)
+        results.append((chunk_vectors[start:end], sentence_vectors[start:end]))
+        start = end
+    return results
+
+
 def _embed(document: LoadedDocument, chunks: list[Chunk], embedder: SentenceEmbedder) -> _Vectors:
+    return embedder.embed_with_sentences(*_model_inputs(document, chunks))
+
+
+def _model_inputs(
+    document: LoadedDocument, chunks: list[Chunk]
+) -> tuple[list[str], list[tuple[Span, ...]]]:
     # A short title is embedded with each chunk: a passage rarely repeats what its document is
     # about. A long "title" is really a first sentence (a headline, a dateline) and only dilutes
     # every chunk's vector, so it is left out.
@@ -174,4 +211,4 @@ def _embed(document: LoadedDocument, chunks: list[Chunk], embedder: SentenceEmbe
         tuple(Span(s.start + len(prefix), s.end + len(prefix)) for s in chunk.sentences)
         for chunk in chunks
     ]
-    return embedder.embed_with_sentences(texts, spans)
+    return texts, spans

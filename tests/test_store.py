@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from qa_bot.ingest import ingest_paths
+import numpy as np
+
+from qa_bot.ingest import MAX_PREFIX_TITLE, ingest_paths
 from qa_bot.runtime import Runtime, open_runtime
 from tests.factories import make_pdf
 
@@ -102,3 +104,26 @@ def test_store_reopens_with_same_documents(sample_runtime: Runtime) -> None:
     reopened = open_runtime(sample_runtime.settings, embedder=sample_runtime.embedder)
     assert reopened.store.documents() == sample_runtime.store.documents()
     assert reopened.store.keyword_search("Khunjerab", 3)
+
+
+def test_files_embedded_together_keep_their_own_vectors(runtime: Runtime, tmp_path: Path) -> None:
+    """Small files share one call to the model; each chunk must still get its own vector."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    topics = ["Penguins nest in Antarctica.", "Volcanoes erupt lava.", "Violins have four strings."]
+    for i in range(12):  # more files than one batch of chunks, in several sizes
+        text = " ".join(f"{topics[i % 3]} Note {i}.{j}." for j in range(1 + i * 3))
+        (folder / f"note-{i:02d}.txt").write_text(text, encoding="utf-8")
+    report = ingest_paths([folder], runtime.store, show_progress=False)
+    assert report.counts == {"added": 12}
+    assert [o.path.endswith(f"note-{i:02d}.txt") for i, o in enumerate(report.outcomes)] == [
+        True
+    ] * 12
+    stored = runtime.store._chunks.get(include=["documents", "metadatas", "embeddings"])
+    for text, meta, vector in zip(
+        stored["documents"], stored["metadatas"], stored["embeddings"], strict=True
+    ):
+        title = meta["title"]
+        prefix = f"{title}\n" if len(title) <= MAX_PREFIX_TITLE else ""
+        expected = runtime.embedder.embed_documents([prefix + text])[0]
+        assert float(np.dot(vector, expected)) > 0.999, meta["file_name"]
