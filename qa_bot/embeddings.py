@@ -108,7 +108,7 @@ class OnnxInt8Encoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         tokens, _ = self.token_embeddings(texts, batch_size)
-        return np.stack([_normalise(t.mean(axis=0)) for t in tokens]).astype(np.float32)
+        return np.array([_normalise(t.mean(axis=0)) for t in tokens], dtype=np.float32)
 
 
 def _onnx_int8_file(model: Any, cache_dir: Path, input_names: list[str]) -> Path:

@@ -152,7 +152,7 @@ def ingest_file(path: Path, store: DocumentStore) -> FileOutcome:
         return FileOutcome(str(path), "unchanged")
     settings = store.settings
     chunks = chunk_document(loaded, settings.chunk_size, settings.chunk_overlap)
-    chunk_vectors, sentence_vectors = _embed(loaded, chunks, store.embedder)
+    ((chunk_vectors, sentence_vectors),) = _embed_many([(0, loaded, chunks)], store.embedder)
     status = store.put(loaded, chunks, chunk_vectors, sentence_vectors)
     return FileOutcome(str(path), status, chunks=len(chunks))  # type: ignore[arg-type]
 
@@ -193,10 +193,6 @@ def _embed_many(jobs: list[_Job], embedder: SentenceEmbedder) -> list[_Vectors]:
         results.append((chunk_vectors[start:end], sentence_vectors[start:end]))
         start = end
     return results
-
-
-def _embed(document: LoadedDocument, chunks: list[Chunk], embedder: SentenceEmbedder) -> _Vectors:
-    return embedder.embed_with_sentences(*_model_inputs(document, chunks))
 
 
 def _model_inputs(
