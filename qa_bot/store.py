@@ -36,7 +36,7 @@ from qa_bot.loaders import LoadedDocument
 _VERSION_KEY = "qa_bot_version"
 _ORPHAN_GRACE_SECONDS = 3600.0
 _FETCH_BATCH = 5000
-_REGISTRY_SUFFIX = "-docs"
+REGISTRY_SUFFIX = "-docs"  # the registry collection beside each chunk collection
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class DocumentStore:
                 embedding_function=None,
             )
             self._registry = self._client.get_or_create_collection(
-                settings.collection + _REGISTRY_SUFFIX, embedding_function=None
+                settings.collection + REGISTRY_SUFFIX, embedding_function=None
             )
         except (OSError, ValueError, chromadb.errors.ChromaError) as exc:
             raise StoreError(f"cannot open the store at {where}: {exc}") from exc

@@ -13,8 +13,7 @@ from qa_bot.auth import ALL, User
 from qa_bot.chroma_client import open_chroma_client
 from qa_bot.errors import ConfigError, NotGrantedError
 from qa_bot.runtime import Runtime, open_runtime
-
-REGISTRY_SUFFIX = "-docs"  # the store's registry collection beside each chunk collection
+from qa_bot.store import REGISTRY_SUFFIX
 
 
 class Workspaces:
