@@ -104,20 +104,19 @@ def select(
     batches: list[list[Path]] = [[] for _ in limits]
     counts = [0 for _ in limits]
     total, index = 0, 0
-    workers = SandboxWorkers()
-    for path in files:
-        if index == len(limits):
-            break
-        try:
-            document = load_document(path, workers=workers)
-        except DocumentError:
-            continue
-        total += len(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
-        batches[index].append(path)
-        counts[index] = total
-        if total >= limits[index]:
-            index += 1
-    workers.close()
+    with SandboxWorkers() as workers:
+        for path in files:
+            if index == len(limits):
+                break
+            try:
+                document = load_document(path, workers=workers)
+            except DocumentError:
+                continue
+            total += len(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
+            batches[index].append(path)
+            counts[index] = total
+            if total >= limits[index]:
+                index += 1
     return batches, counts
 
 
