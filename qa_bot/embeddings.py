@@ -67,17 +67,7 @@ class OnnxInt8Encoder:
             if name in self.tokenizer.model_input_names
         ]
         path = _onnx_int8_file(model, cache_dir, self.input_names)
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
-        options.log_severity_level = 3
-        # Idle threads sleep instead of spinning: ingest shares the CPU with parser processes,
-        # Chroma and the questions of other users, and spinning took their cycles.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = open_onnx_session(path)
 
     def token_embeddings(
         self, texts: Sequence[str], batch_size: int = 32
@@ -109,6 +99,19 @@ class OnnxInt8Encoder:
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         tokens, _ = self.token_embeddings(texts, batch_size)
         return np.array([_normalise(t.mean(axis=0)) for t in tokens], dtype=np.float32)
+
+
+def open_onnx_session(path: Path) -> Any:
+    """An onnxruntime CPU session on every core this process may use."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+    options.log_severity_level = 3
+    # Idle threads sleep instead of spinning: ingest shares the CPU with parser processes,
+    # Chroma and the questions of other users, and spinning took their cycles.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _onnx_int8_file(model: Any, cache_dir: Path, input_names: list[str]) -> Path:
