@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from qa_bot.answers import NOT_FOUND, Answer, Source
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.keyword import analyse
+from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
@@ -106,11 +107,13 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         threshold: float,
         confidence: ConfidenceModel | None = None,
         max_sentences: int = 2,
+        reranker: SentenceReranker | None = None,
     ) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.confidence = confidence or ConfidenceModel()
         self.max_sentences = max_sentences
+        self.reranker = reranker
 
     def invoke(
         self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
@@ -136,17 +139,20 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         if not docs:
             return Answer(question, standalone, NOT_FOUND, abstained=True)
         signals, scored = self.signals(standalone, docs, focus=question)
-        best = scored[0] if scored else None
         confidence = self.confidence(signals)
-        if best is None or confidence < self.threshold:
+        if not scored or confidence < self.threshold:
             return Answer(
                 question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
             )
+        if self.reranker is not None:
+            scored = rerank(self.reranker, standalone, scored, docs)
+        best = scored[0]
         chosen = [best]
         for candidate in scored[1 : self.max_sentences + 3]:
             if len(chosen) >= self.max_sentences:
                 break
-            if candidate.score >= 0.9 * best.score and not _overlaps(candidate, chosen):
+            close = candidate.score >= best.score - 0.1 * abs(best.score)
+            if close and not _overlaps(candidate, chosen):
                 chosen.append(candidate)
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
@@ -199,6 +205,21 @@ def score_sentences(
     ]
     scored.sort(key=lambda s: s.score, reverse=True)
     return scored
+
+
+def rerank(
+    reranker: SentenceReranker, query: str, scored: list[ScoredSentence], docs: list[Document]
+) -> list[ScoredSentence]:
+    """The reranker reorders the scorer's best few; the others stay behind them, in order."""
+    head, tail = scored[: reranker.top], scored[reranker.top :]
+    candidates = [candidate_in(docs[s.doc_index].page_content, s.start, s.end) for s in head]
+    logits = reranker.logits(query, candidates)
+    head = [
+        replace(s, score=s.score + reranker.weight * float(v))
+        for s, v in zip(head, logits, strict=True)
+    ]
+    head.sort(key=lambda s: s.score, reverse=True)
+    return head + tail
 
 
 def _overlaps(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:

@@ -15,6 +15,7 @@ from qa_bot.config import Settings
 from qa_bot.generative import GenerativeAnswerer, make_llm_condenser
 from qa_bot.llm import ChatBackend, describe_backend
 from qa_bot.prompts import Prompts
+from qa_bot.reranking import SentenceReranker
 from qa_bot.retrieval import HybridRetriever
 from qa_bot.store import DocumentStore
 
@@ -30,10 +31,13 @@ def build_chain(
     store: DocumentStore,
     answerer: Runnable[dict, Answer] | None = None,
     condenser: Runnable[dict, str] | None = None,
+    reranker: SentenceReranker | None = None,
 ) -> Runnable[dict, Answer]:
     """{"question": str, "history": list[Turn]} -> Answer (streamed as snapshots by .stream)."""
     retriever = build_retriever(settings, store)
-    answerer = answerer or ExtractiveAnswerer(store.embedder, settings.abstain_threshold)
+    answerer = answerer or ExtractiveAnswerer(
+        store.embedder, settings.abstain_threshold, reranker=reranker
+    )
     return (
         RunnablePassthrough.assign(standalone=condenser or make_condenser())
         | RunnablePassthrough.assign(docs=itemgetter("standalone") | retriever)
@@ -42,10 +46,14 @@ def build_chain(
 
 
 def build_generative_chain(
-    settings: Settings, store: DocumentStore, model: BaseChatModel, prompts: Prompts
+    settings: Settings,
+    store: DocumentStore,
+    model: BaseChatModel,
+    prompts: Prompts,
+    reranker: SentenceReranker | None = None,
 ) -> Runnable[dict, Answer]:
     """The same chain with the chat model condensing follow-ups and writing checked answers."""
     backend = ChatBackend(model, settings.llm_timeout, describe_backend(settings))
-    extractive = ExtractiveAnswerer(store.embedder, settings.abstain_threshold)
+    extractive = ExtractiveAnswerer(store.embedder, settings.abstain_threshold, reranker=reranker)
     answerer = GenerativeAnswerer(backend, prompts, extractive, CitationChecker(store.embedder))
     return build_chain(settings, store, answerer, make_llm_condenser(backend, prompts))

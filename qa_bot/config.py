@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0)
     # Folder of the prompt files (system.txt, answer.txt, condense.txt); default: bundled prompts/.
     prompts_dir: Path | None = None
+    # Which of the best sentences the extractive answer quotes is settled by a cross-encoder
+    # reranker: "builtin" (qa_bot/models/sentence-reranker, trained by
+    # benchmarks/train_reranker.py), "none", or a folder holding such a model.
+    reranker: str = "builtin"
     # Below this confidence (0..1) the bot says it cannot find the answer in the documents.
     # From `qa-bot eval --calibrate` (see ConfidenceModel): answers 96% of in-corpus questions.
     abstain_threshold: float = Field(0.365, ge=0.0, le=1.0)

@@ -15,6 +15,7 @@ from qa_bot.embeddings import SentenceEmbedder, make_embedder
 from qa_bot.ingest import IngestReport, ingest_paths
 from qa_bot.llm import check_llm_settings, make_chat_model
 from qa_bot.prompts import load_prompts
+from qa_bot.reranking import SentenceReranker, make_reranker
 from qa_bot.store import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Runtime:
     embedder: SentenceEmbedder
     store: DocumentStore
     chain: Runnable[dict, Answer]
+    reranker: SentenceReranker | None = None
     # Every configured answering backend by name ("extractive" always), for the UI's selector.
     chains: dict[str, Runnable[dict, Answer]] = field(default_factory=dict)
 
@@ -41,14 +43,16 @@ def open_runtime(
     settings: Settings,
     embedder: SentenceEmbedder | None = None,
     chat_model: BaseChatModel | None = None,
+    reranker: SentenceReranker | None = None,
 ) -> Runtime:
     apply_environment(settings)
     check_llm_settings(settings)  # a bad backend setting fails before the model loads
     prompts = load_prompts(settings.prompts_dir) if settings.llm != "extractive" else None
     embedder = embedder or make_embedder(settings)
+    reranker = reranker or make_reranker(settings.reranker)
     store = DocumentStore(settings, embedder)
-    chains = {"extractive": build_chain(settings, store)}
+    chains = {"extractive": build_chain(settings, store, reranker=reranker)}
     if prompts is not None:
         model = chat_model or make_chat_model(settings)
-        chains[settings.llm] = build_generative_chain(settings, store, model, prompts)
-    return Runtime(settings, embedder, store, chains[settings.llm], chains)
+        chains[settings.llm] = build_generative_chain(settings, store, model, prompts, reranker)
+    return Runtime(settings, embedder, store, chains[settings.llm], reranker, chains)

@@ -48,7 +48,9 @@ class Workspaces:
             raise KeyError(name)
         with self._lock:
             if name not in self._runtimes:
-                self._runtimes[name] = open_runtime(settings, embedder=default.embedder)
+                self._runtimes[name] = open_runtime(
+                    settings, embedder=default.embedder, reranker=default.reranker
+                )
             return self._runtimes[name]
 
     def names(self) -> list[str]:

@@ -1,0 +1,99 @@
+"""The sentence reranker: the built-in model, its setting, and how it reorders the scorer's best."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+
+from qa_bot.answering import ScoredSentence, rerank
+from qa_bot.errors import ConfigError
+from qa_bot.reranking import (
+    BUILTIN,
+    Candidate,
+    SentenceReranker,
+    candidate_in,
+    make_reranker,
+    pair_text,
+)
+
+
+class FixedLogits(SentenceReranker):
+    """Returns the logits it was given, in order: the reorder logic without a model."""
+
+    def __init__(self, logits: list[float], top: int, weight: float = 1.0) -> None:
+        self._logits = logits
+        self.top = top
+        self.weight = weight
+        self.seen: list[str] = []
+
+    def logits(self, question: str, candidates: list[Candidate]):  # noqa: ANN201
+        import numpy as np
+
+        self.seen = [c.text for c in candidates]
+        return np.array(self._logits[: len(candidates)])
+
+
+def _scored(text: str, sentences: list[str], scores: list[float]) -> list[ScoredSentence]:
+    found, start = [], 0
+    for sentence, score in zip(sentences, scores, strict=True):
+        start = text.index(sentence, start)
+        found.append(ScoredSentence(0, start, start + len(sentence), sentence, 0.5, 0.5, score))
+    return found
+
+
+def test_builtin_reranker_prefers_the_sentence_that_answers() -> None:
+    reranker = make_reranker("builtin")
+    assert reranker is not None and reranker.top >= 2 and reranker.trained_on
+    question = "In what year was the bridge completed?"
+    candidates = [
+        Candidate("The bridge spans the river near the old town.", ""),
+        Candidate("It was designed by a local engineering firm.", "The bridge is made of steel."),
+        Candidate("Construction of the bridge was finished in 1932 after four years.", ""),
+        Candidate("The bridge is painted red every ten years.", ""),
+    ]
+    logits = reranker.logits(question, candidates)
+    assert logits.shape == (4,)
+    assert int(logits.argmax()) == 2
+
+
+def test_rerank_reorders_only_the_scorers_best_few() -> None:
+    text = "Alpha one. Beta two. Gamma three. Delta four. Epsilon five."
+    sentences = ["Alpha one.", "Beta two.", "Gamma three.", "Delta four.", "Epsilon five."]
+    scored = _scored(text, sentences, [1.0, 0.9, 0.8, 0.7, 0.6])
+    docs = [Document(page_content=text)]
+    # The third sentence jumps to the front; the first sinks, but never behind the two the
+    # reranker did not read.
+    reranker = FixedLogits([-100.0, 0.0, 0.5], top=3)
+    order = [s.text for s in rerank(reranker, "q", scored, docs)]
+    assert order == ["Gamma three.", "Beta two.", "Alpha one.", "Delta four.", "Epsilon five."]
+    assert reranker.seen == sentences[:3]
+
+
+def test_the_model_reads_each_sentence_with_the_text_before_it() -> None:
+    text = "Tesla moved to Paris.   He worked for Edison there."
+    start = text.index("He")
+    candidate = candidate_in(text, start, len(text))
+    assert candidate == Candidate("He worked for Edison there.", "Tesla moved to Paris.")
+    assert pair_text(candidate) == "He worked for Edison there. || Tesla moved to Paris."
+    assert pair_text(candidate_in(text, 0, start - 3)) == "Tesla moved to Paris."
+    long_before = Candidate("S.", "x" * 500)
+    assert pair_text(long_before) == "S. || " + "x" * 120
+
+
+def test_reranker_setting_none_and_bad_folders(tmp_path: Path) -> None:
+    assert make_reranker("none") is None
+    with pytest.raises(ConfigError, match="no reranker model at .*model.onnx.*QA_BOT_RERANKER"):
+        make_reranker(str(tmp_path))
+    (tmp_path / "model.onnx").write_bytes((BUILTIN / "model.onnx").read_bytes())
+    (tmp_path / "reranker.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"reranker\.json: unreadable"):
+        make_reranker(str(tmp_path))
+
+
+def test_builtin_settings_record_what_trained_it() -> None:
+    meta = json.loads((BUILTIN / "reranker.json").read_text(encoding="utf-8"))
+    assert set(meta) >= {"top", "weight", "max_length", "trained_on"}
+    assert all(name.endswith(".txt") for name in meta["trained_on"])
