@@ -239,3 +239,19 @@ def test_eval_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert "retrieval_hit@1" in result.output and "abstain_rate" in result.output
     figures = json.loads(out.read_text())
     assert figures["questions"] == 4 and figures["out_of_corpus_questions"] == 4
+
+
+def test_unseen_figures_leave_out_the_rerankers_training_documents() -> None:
+    outcomes = [ev.score(q, a) for q, a in CASES]
+    questions = [
+        _q("q1", "x", "1856", doc="a.txt"),
+        _q("q2", "x", "New York", doc="b.txt"),
+        _q("q3", "x", "alternating current", doc="b.txt"),
+    ]
+    assert ev.unseen_figures(outcomes, questions, frozenset({"a.txt"})) == {
+        "questions_unseen_by_reranker": 2,
+        "answer_hit_unseen_by_reranker": 0.0,  # q2 quotes the wrong chunk, q3 declined
+        "citation_precision_unseen_by_reranker": 0.0,  # of q2, the only one answered
+        "answer_rate_unseen_by_reranker": 0.5,
+    }
+    assert ev.unseen_figures(outcomes, questions, frozenset()) == {}
