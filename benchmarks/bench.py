@@ -23,6 +23,7 @@ from qa_bot import evaluation as ev
 from qa_bot.config import Settings, apply_environment
 from qa_bot.embeddings import make_embedder, resolve_model
 from qa_bot.loaders import iter_files, load_document
+from qa_bot.reranking import make_reranker
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
 
@@ -110,7 +111,10 @@ def main() -> None:
     if settings.reranker != "none":
         print("qa_bot without the sentence reranker (QA_BOT_RERANKER=none)")
         plain = settings.with_overrides(reranker="none")
-        rows["no reranker"] = ev.run_eval(plain, embedder, files, asked, progress=print).figures
+        report = ev.run_eval(plain, embedder, files, asked, progress=print)
+        # The same questions as the reranker's unseen rows, for a like-for-like comparison.
+        trained_on = getattr(make_reranker(settings.reranker), "trained_on", frozenset())
+        rows["no reranker"] = report.figures | ev.unseen_figures(report.outcomes, asked, trained_on)
 
     print("tutorial recipe (RecursiveCharacterTextSplitter 1000/200, MiniLM, Chroma, k=4)")
     recipe = run_recipe(files, asked, resolve_model(settings.embedding_model))

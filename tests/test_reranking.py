@@ -19,6 +19,8 @@ from qa_bot.reranking import (
     pair_text,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 class FixedLogits(SentenceReranker):
     """Returns the logits it was given, in order: the reorder logic without a model."""
@@ -97,3 +99,28 @@ def test_builtin_settings_record_what_trained_it() -> None:
     meta = json.loads((BUILTIN / "reranker.json").read_text(encoding="utf-8"))
     assert set(meta) >= {"top", "weight", "max_length", "trained_on"}
     assert all(name.endswith(".txt") for name in meta["trained_on"])
+
+
+def test_train_reranker_runs_end_to_end_on_the_squad_sample(tmp_path: Path) -> None:
+    """candidates -> train -> export on two articles; the export loads as a reranker."""
+    import subprocess
+    import sys
+
+    script = [sys.executable, str(ROOT / "benchmarks" / "train_reranker.py")]
+    cands, model, out = tmp_path / "cands.jsonl", tmp_path / "model", tmp_path / "export"
+    for args in (
+        ["candidates", str(ROOT / "tests" / "fixtures" / "squad-sample"), "--out", str(cands)],
+        ["train", str(cands), "--holdout", "1", "--epochs", "1", "--out", str(model)],
+        ["export", str(model), "--out", str(out), "--top", "2"],
+    ):
+        done = subprocess.run([*script, *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((model / "trained_on.json").read_text()) in (
+        ["Nikola_Tesla.txt"],
+        ["Oxygen.txt"],
+    )
+    reranker = make_reranker(str(out))
+    assert reranker is not None and reranker.top == 2
+    assert len(reranker.trained_on) == 1  # one of the two articles, the other held out
+    pair = [Candidate("Tesla.", ""), Candidate("Oxygen.", "")]
+    assert reranker.logits("Who?", pair).shape == (2,)
