@@ -23,7 +23,6 @@ from qa_bot import evaluation as ev
 from qa_bot.config import Settings, apply_environment
 from qa_bot.embeddings import make_embedder, resolve_model
 from qa_bot.loaders import iter_files, load_document
-from qa_bot.reranking import make_reranker
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
 
@@ -91,7 +90,8 @@ def main() -> None:
     )
 
     print(f"qa_bot on {len(files)} documents, {len(asked)} questions, {len(pairs)} follow-ups")
-    ours = ev.run_eval(settings, embedder, files, asked, follow_ups=pairs, progress=print).figures
+    main_run = ev.run_eval(settings, embedder, files, asked, follow_ups=pairs, progress=print)
+    ours = main_run.figures
 
     indexed, held = ev.split_holdout([f.name for f in files], args.holdout, args.seed)
     print(f"qa_bot with {len(held)} articles held out (their questions must be declined)")
@@ -113,8 +113,8 @@ def main() -> None:
         plain = settings.with_overrides(reranker="none")
         report = ev.run_eval(plain, embedder, files, asked, progress=print)
         # The same questions as the reranker's unseen rows, for a like-for-like comparison.
-        trained_on = getattr(make_reranker(settings.reranker), "trained_on", frozenset())
-        rows["no reranker"] = report.figures | ev.unseen_figures(report.outcomes, asked, trained_on)
+        unseen = ev.unseen_figures(report.outcomes, asked, main_run.trained_on)
+        rows["no reranker"] = report.figures | unseen
 
     print("tutorial recipe (RecursiveCharacterTextSplitter 1000/200, MiniLM, Chroma, k=4)")
     recipe = run_recipe(files, asked, resolve_model(settings.embedding_model))

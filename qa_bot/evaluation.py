@@ -263,6 +263,8 @@ def _subject_pattern(title: str) -> re.Pattern[str]:
 class EvalReport:
     figures: dict[str, float | int | None]
     outcomes: list[Outcome] = field(default_factory=list)
+    # Documents the reranker learnt from: another run's figures can be split by them too.
+    trained_on: frozenset[str] = frozenset()
 
     def as_json(self) -> str:
         return json.dumps({"figures": self.figures}, indent=2)
@@ -322,7 +324,7 @@ def run_eval(
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     )
-    return EvalReport(figures, outcomes)
+    return EvalReport(figures, outcomes, trained_on)
 
 
 def _follow_up_figures(

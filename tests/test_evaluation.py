@@ -11,6 +11,7 @@ from qa_bot import evaluation as ev
 from qa_bot.answers import NOT_FOUND, Answer, Source
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.reranking import BUILTIN
 
 SQUAD_SAMPLE = Path(__file__).resolve().parent / "fixtures" / "squad-sample"
 
@@ -201,6 +202,10 @@ def test_run_eval_on_a_squad_sample(settings: Settings, embedder: SentenceEmbedd
         assert 0.0 <= figures[key] <= 1.0
     assert figures["ingest_chars_per_s"] > 0 and figures["query_ms_p50"] > 0
     assert figures["context_hit@4000"] >= figures["retrieval_hit@1"]
+    # bench.py splits its no-reranker run by these, without opening the model again
+    built_in = json.loads((BUILTIN / "reranker.json").read_text(encoding="utf-8"))
+    assert settings.reranker == "builtin"
+    assert report.trained_on == frozenset(built_in["trained_on"])
 
 
 def test_confidence_model_fit_separates_and_calibrate_picks_the_threshold() -> None:
