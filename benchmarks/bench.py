@@ -15,42 +15,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
+
+from recipe import recipe_store
 
 from qa_bot import evaluation as ev
 from qa_bot.config import Settings, apply_environment
 from qa_bot.embeddings import make_embedder, resolve_model
-from qa_bot.loaders import iter_files, load_document
+from qa_bot.loaders import iter_files
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
 
 
 def run_recipe(files: list[Path], questions: list[ev.Question], model: str) -> dict:
     """The tutorial pipeline, timed and scored like ours (it never abstains, never answers)."""
-    from langchain_chroma import Chroma
-    from langchain_core.documents import Document
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    embeddings = HuggingFaceEmbeddings(model_name=model, model_kwargs={"device": "cpu"})
-    chars = sum(len(load_document(path).text) for path in files)
-    with tempfile.TemporaryDirectory(prefix="qa-bot-recipe-") as folder:
-        started = time.perf_counter()
-        docs = [
-            Document(page_content=load_document(path).text, metadata={"source": str(path)})
-            for path in files
-        ]
-        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
-            docs
-        )
-        store = Chroma.from_documents(splits, embeddings, persist_directory=folder)
-        ingest_s = time.perf_counter() - started
+    with recipe_store(files, model) as ingest:
         top1, context, timings = [], [], []
         for q in questions:
             t0 = time.perf_counter()
-            hits = store.similarity_search(q.question, k=4)
+            hits = ingest.store.similarity_search(q.question, k=4)
             timings.append((time.perf_counter() - t0) * 1000)
             chunks = [doc.page_content for doc in hits]
             top1.append(bool(chunks) and ev.contains_answer(chunks[0], q.answers))
@@ -61,7 +45,7 @@ def run_recipe(files: list[Path], questions: list[ev.Question], model: str) -> d
         f"context_hit@{ev.CONTEXT_BUDGET}": sum(context) / len(context),
         "answer_rate": 1.0,
         "holdout_abstain_rate": 0.0,
-        "ingest_chars_per_s": chars / ingest_s,
+        "ingest_chars_per_s": ingest.chars / ingest.seconds,
         "query_ms_p50": ev.percentile(timings, 50),
         "query_ms_p95": ev.percentile(timings, 95),
     }

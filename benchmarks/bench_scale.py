@@ -36,7 +36,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from recipe import recipe_store
 
 from qa_bot import evaluation as ev
 from qa_bot.chunking import chunk_document
@@ -97,12 +100,21 @@ def corpus_files(work: Path) -> list[Path]:
     return files
 
 
-def select(
-    files: list[Path], settings: Settings, limits: list[int]
-) -> tuple[list[list[Path]], list[int]]:
-    """Whole files in order, cut into batches at each limit of cumulative chunks (untimed)."""
-    batches: list[list[Path]] = [[] for _ in limits]
-    counts = [0 for _ in limits]
+@dataclass
+class Batch:
+    """Files ingested together; the chunk count is cumulative up to and including them."""
+
+    files: list[Path] = field(default_factory=list)
+    chunks: int = 0
+    chars: int = 0
+
+
+def select(files: list[Path], settings: Settings, limits: list[int]) -> list[Batch]:
+    """Whole files in order, cut into batches at each limit of cumulative chunks (untimed).
+
+    Each file is parsed once here; the batches carry what the later rows need to know of them.
+    """
+    batches = [Batch() for _ in limits]
     total, index = 0, 0
     with SandboxWorkers() as workers:
         for path in files:
@@ -113,11 +125,13 @@ def select(
             except DocumentError:
                 continue
             total += len(chunk_document(document, settings.chunk_size, settings.chunk_overlap))
-            batches[index].append(path)
-            counts[index] = total
+            batch = batches[index]
+            batch.files.append(path)
+            batch.chunks = total
+            batch.chars += len(document.text)
             if total >= limits[index]:
                 index += 1
-    return batches, counts
+    return [b for b in batches if b.files]
 
 
 def folder_mb(path: Path) -> float:
@@ -145,26 +159,21 @@ def query_times(runtime, rounds: int = 2) -> list[float]:  # noqa: ANN001
     return timings
 
 
-def chars_of(files: list[Path]) -> int:
-    with SandboxWorkers() as workers:
-        return sum(len(load_document(path, workers=workers).text) for path in files)
-
-
 def ingest_and_query(
     label: str,
     runtime,
-    batches,
-    counts,
+    batches: list[Batch],
     server: subprocess.Popen | None,
     store_dir: Path,  # noqa: ANN001
 ) -> dict[str, dict]:
     """Ingest the batches in turn (timed), querying after each: one row per checkpoint."""
     rows: dict[str, dict] = {}
     ingested_s, chars = 0.0, 0
-    for batch, count in zip(batches, counts, strict=True):
-        chars += chars_of(batch)
+    for batch in batches:
+        count = batch.chunks
+        chars += batch.chars
         started = time.perf_counter()
-        ingest_paths(batch, runtime.store, show_progress=False)
+        ingest_paths(batch.files, runtime.store, show_progress=False)
         ingested_s += time.perf_counter() - started
         timings = query_times(runtime)
         chunks = runtime.store.chunk_count()
@@ -184,21 +193,19 @@ def ingest_and_query(
     return rows
 
 
-def run_embedded(batches, counts, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
+def run_embedded(batches: list[Batch], embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
     store_dir = work / f"store-embedded-{embedder.backend}"
     runtime = open_runtime(settings.with_overrides(persist_dir=store_dir), embedder=embedder)
-    return ingest_and_query(
-        f"embedded {embedder.backend}", runtime, batches, counts, None, store_dir
-    )
+    return ingest_and_query(f"embedded {embedder.backend}", runtime, batches, None, store_dir)
 
 
-def run_server_ingest(batch, count, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
+def run_server_ingest(batch: Batch, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
     """A fresh Chroma server, the first batch ingested through it (timed) and queried."""
     chroma_dir = work / "chroma-server"
     with chroma_run(chroma_dir, work / "chroma.log") as (url, server):
         runtime = open_runtime(settings.with_overrides(chroma_url=url), embedder=embedder)
         label = f"server {embedder.backend}"
-        return ingest_and_query(label, runtime, [batch], [count], server, chroma_dir)
+        return ingest_and_query(label, runtime, [batch], server, chroma_dir)
 
 
 def run_server_replica(count: int, embedder, settings: Settings, work: Path) -> dict[str, dict]:  # noqa: ANN001
@@ -266,33 +273,8 @@ def _wait_for_chroma(port: int) -> None:
 
 def run_recipe(files: list[Path], model: str) -> dict:
     """The tutorial recipe's ingest on the same files, for the chars/s comparison."""
-    from langchain_chroma import Chroma
-    from langchain_core.documents import Document
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    embeddings = HuggingFaceEmbeddings(model_name=model, model_kwargs={"device": "cpu"})
-    with tempfile.TemporaryDirectory(prefix="qa-bot-recipe-") as folder:
-        started = time.perf_counter()
-        with SandboxWorkers() as workers:  # our loaders at their best, for both sides
-            docs = [
-                Document(
-                    page_content=load_document(p, workers=workers).text, metadata={"source": str(p)}
-                )
-                for p in files
-            ]
-        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
-            docs
-        )
-        Chroma.from_documents(splits, embeddings, persist_directory=folder)
-        seconds = time.perf_counter() - started
-    chars = sum(len(d.page_content) for d in docs)
-    return {
-        "chunks": len(splits),
-        "ingest_s": round(seconds, 1),
-        "ingest_chars_per_s": round(chars / seconds),
-        "ingest_chunks_per_s": round(len(splits) / seconds, 1),
-    }
+    with recipe_store(files, model) as ingest:
+        return ingest.figures()
 
 
 def main() -> None:
@@ -324,30 +306,31 @@ def main() -> None:
         work = Path(tmp)
         files = corpus_files(work)
         limits = sorted({min(args.checkpoint, args.chunks), args.chunks})
-        batches, counts = select(files, base, limits)
-        chars = sum(chars_of(batch) for batch in batches)
+        batches = select(files, base, limits)
+        total = batches[-1].chunks
         print(
-            f"corpus: {sum(map(len, batches))} files, {chars:,} chars, {counts[-1]} chunks "
-            f"(from {PACKAGES})",
+            f"corpus: {sum(len(b.files) for b in batches)} files, "
+            f"{sum(b.chars for b in batches):,} chars, {total} chunks (from {PACKAGES})",
             flush=True,
         )
-        if counts[-1] < args.chunks:
-            print(f"warning: the installed docs give only {counts[-1]} chunks", file=sys.stderr)
+        if total < args.chunks:
+            print(f"warning: the installed docs give only {total} chunks", file=sys.stderr)
         rows: dict[str, dict] = {}
         if args.recipe:  # first, while the machine is as fresh as for ours
-            rows["recipe @checkpoint"] = run_recipe(batches[0], resolve_model(base.embedding_model))
+            model = resolve_model(base.embedding_model)
+            rows["recipe @checkpoint"] = run_recipe(batches[0].files, model)
             print(f"recipe: {rows['recipe @checkpoint']}", flush=True)
         for backend in backends:
             settings = base.with_overrides(embedding_backend=backend)
             embedder = make_embedder(settings)
             full = backend == backends[0]  # the others only to the checkpoint, to compare speed
-            wanted = (batches, counts) if full else (batches[:1], counts[:1])
+            wanted = batches if full else batches[:1]
             if "embedded" in modes:
-                rows.update(run_embedded(*wanted, embedder, settings, work))
+                rows.update(run_embedded(wanted, embedder, settings, work))
             if "server" in modes and full:
-                rows.update(run_server_ingest(batches[0], counts[0], embedder, settings, work))
-                if "embedded" in modes and len(counts) > 1:
-                    rows.update(run_server_replica(counts[-1], embedder, settings, work))
+                rows.update(run_server_ingest(batches[0], embedder, settings, work))
+                if "embedded" in modes and len(batches) > 1:
+                    rows.update(run_server_replica(total, embedder, settings, work))
     print()
     print(f"machine: {os.cpu_count()} CPUs; queries: {len(QUESTIONS)} questions x 2, whole chain")
     print(ev.format_table(rows))
