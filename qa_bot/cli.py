@@ -13,7 +13,7 @@ import typer
 
 from qa_bot.answers import Answer
 from qa_bot.condense import Turn
-from qa_bot.config import Settings, load_settings
+from qa_bot.config import Settings, apply_environment, load_settings
 from qa_bot.errors import EmptyStoreError, QaBotError
 
 app = typer.Typer(
@@ -88,26 +88,35 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _store(ctx: typer.Context):  # noqa: ANN202
+    """The store alone, without loading the models: enough to list and remove documents."""
+    from qa_bot.store import DocumentStore
+
+    settings = _settings(ctx)
+    apply_environment(settings)
+    return DocumentStore(settings)
+
+
 @app.command("list")
 def list_documents(ctx: typer.Context) -> None:
     """Show the indexed documents with their chunk counts."""
-    runtime = _runtime(ctx)
-    documents = runtime.store.documents()
+    store = _store(ctx)
+    documents = store.documents()
     if not documents:
         typer.echo("No documents indexed yet - run `qa-bot ingest documents/`.")
         return
     for info in documents:
         typer.echo(f"{info.chunks:6d} chunks  {info.file_name}  ({info.source})")
-    typer.echo(f"{len(documents)} documents, {runtime.store.chunk_count()} chunks")
+    typer.echo(f"{len(documents)} documents, {store.chunk_count()} chunks")
 
 
 @app.command()
 def remove(ctx: typer.Context, paths: Annotated[list[str], typer.Argument()]) -> None:
     """Delete documents (by path or id) and all their chunks from the store."""
-    runtime = _runtime(ctx)
+    store = _store(ctx)
     missing = 0
     for path in paths:
-        info = runtime.store.remove(path)
+        info = store.remove(path)
         if info is None:
             typer.echo(f"{path}: not in the store", err=True)
             missing += 1
@@ -217,7 +226,6 @@ def evaluate(
 ) -> None:
     """Index --docs into a fresh temporary store, ask the questions through the chain, score."""
     from qa_bot import evaluation as ev
-    from qa_bot.config import apply_environment
     from qa_bot.embeddings import make_embedder
     from qa_bot.loaders import iter_files
 

@@ -67,14 +67,17 @@ def chunk_id_for(doc_id: str, version_key: str, index: int) -> str:
 class DocumentStore:
     """One Chroma collection of chunks plus its registry and keyword index."""
 
-    def __init__(self, settings: Settings, embedder: SentenceEmbedder) -> None:
+    def __init__(self, settings: Settings, embedder: SentenceEmbedder | None = None) -> None:
+        """Without an embedder the store can list and remove documents, but not add or search:
+        `qa-bot list` and `remove` need no model loaded."""
         self.settings = settings
-        self.embedder = embedder
+        self._embedder = embedder
         self.signature = (
             f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v2"
         )
-        if embedder.backend != "torch":  # its vectors differ a little: re-embed on a switch
-            self.signature += f"|{embedder.backend}"
+        backend = embedder.backend if embedder is not None else settings.embedding_backend
+        if backend != "torch":  # its vectors differ a little: re-embed on a switch
+            self.signature += f"|{backend}"
         persist = Path(settings.persist_dir)
         where = settings.chroma_url or persist
         try:
@@ -109,6 +112,15 @@ class DocumentStore:
         self._loaded = False
         self._checked_at = 0.0
         self.refresh()
+
+    @property
+    def embedder(self) -> SentenceEmbedder:
+        if self._embedder is None:
+            raise StoreError(
+                "this store was opened without an embedding model: it can only list "
+                "and remove documents"
+            )
+        return self._embedder
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -35,6 +35,10 @@ def test_ingest_list_ask_remove(tmp_path: Path) -> None:
 
     result = _run(store, "list")
     assert "cpec-2.0-strategic-dialogue.txt" in result.output and "chunks" in result.output
+    # Listing needs no model: it works even when the configured one cannot be loaded.
+    unloadable = {"QA_BOT_EMBEDDING_MODEL": str(tmp_path / "no-model")}
+    result = runner.invoke(app, ["--persist-dir", str(store), "list"], env=unloadable)
+    assert result.exit_code == 0 and "1 documents" in result.output, result.output
 
     result = _run(store, "ask", "Who co-chaired the dialogue?")
     assert result.exit_code == 0
@@ -45,6 +49,8 @@ def test_ingest_list_ask_remove(tmp_path: Path) -> None:
     payload = json.loads(result.output)
     assert payload["abstained"] is True
 
+    result = runner.invoke(app, ["--persist-dir", str(store), "remove", "nothing.txt"])
+    assert result.exit_code == 1 and "nothing.txt: not in the store" in result.output
     result = _run(store, "remove", str(docs / SAMPLE_DOC.name))
     assert result.exit_code == 0 and "removed cpec-2.0-strategic-dialogue.txt" in result.output
     assert "No documents indexed yet" in _run(store, "list").output

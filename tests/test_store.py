@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from qa_bot.errors import StoreError
 from qa_bot.ingest import MAX_PREFIX_TITLE, ingest_paths
 from qa_bot.runtime import Runtime, open_runtime
+from qa_bot.store import DocumentStore
 from tests.factories import make_pdf
 
 
@@ -98,6 +101,23 @@ def test_interrupted_write_leaves_no_half_document(runtime: Runtime, tmp_path: P
     path.write_text("Ostriches cannot fly.", encoding="utf-8")
     ingest_paths([path], store, show_progress=False)
     assert "orphan-1" not in _all_chunk_ids(runtime)
+
+
+def test_store_without_a_model_lists_and_removes_only(
+    sample_runtime: Runtime, tmp_path: Path
+) -> None:
+    """`qa-bot list` and `remove` open the store alone; the full store sees their removal."""
+    bare = DocumentStore(sample_runtime.settings)
+    assert bare.documents() == sample_runtime.store.documents()
+    new = tmp_path / "new.txt"
+    new.write_text("Ostriches cannot fly, but they run at seventy kilometres an hour.")
+    with pytest.raises(StoreError, match="without an embedding model"):
+        ingest_paths([new], bare, show_progress=False)
+    assert bare.documents() == sample_runtime.store.documents()  # nothing lost by the refusal
+    assert bare.remove(str(tmp_path / "docs" / "cpec-2.0-strategic-dialogue.txt")) is not None
+    sample_runtime.store.refresh()
+    assert sample_runtime.store.documents() == []
+    assert sample_runtime.store.keyword_search("Khunjerab", 5) == []
 
 
 def test_store_reopens_with_same_documents(sample_runtime: Runtime) -> None:
