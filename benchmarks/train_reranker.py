@@ -37,7 +37,7 @@ GROUP = 6  # sentences per question in a training step: one gold, five others
 QUESTIONS_PER_STEP = 4
 LEARNING_RATE = 5e-5
 WEIGHTS = (0.05, 0.1, 0.2, 0.4)  # mixes reported: scorer + weight x logit
-MIX_TOP = 8  # the mixes rerank this many of the scorer's best (export --top sets the product's)
+MIX_TOPS = (3, 8)  # mixes rerank this many of the best (export --top sets the product's)
 
 
 def candidates(data: Path, out: Path) -> None:
@@ -187,9 +187,10 @@ def held_out_figures(rows: list[dict], logits) -> dict[str, float]:  # noqa: ANN
         base = np.array([c["score"] for c in cs])
         firsts["scorer"].append(cs[0]["gold"])
         firsts["cross_encoder"].append(cs[int(np.argmax(ce))]["gold"])
-        for weight in WEIGHTS:
-            best = int(np.argmax((base + weight * ce)[:MIX_TOP]))
-            firsts.setdefault(f"mix_{weight}", []).append(cs[best]["gold"])
+        for top in MIX_TOPS:
+            for weight in WEIGHTS:
+                best = int(np.argmax((base + weight * ce)[:top]))
+                firsts.setdefault(f"top{top}_mix_{weight}", []).append(cs[best]["gold"])
     return {k: round(float(np.mean(v)), 4) for k, v in firsts.items()}
 
 
