@@ -135,6 +135,9 @@ def ask(
     ] = False,
 ) -> None:
     """Answer one question, with its numbered sources."""
+    question = question.strip()
+    if not question:
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     runtime = _runtime(ctx)
     _require_documents(runtime)
     answer = runtime.chain.invoke({"question": question, "history": []})

@@ -385,6 +385,9 @@ def _register_events(
     ) -> dict:
         """Answer a question (history: [[question, answer], ...]) in a workspace (default: the
         user's default); returns the answer object."""
+        question = (question or "").strip()
+        if not question:
+            return {"error": "Type a question: this one is empty."}
         turns = [Turn(q, q, a) for q, a in (history or [])]
         runtime = open_workspace(workspace, request)
         if runtime is None or not runtime.store.documents():

@@ -48,6 +48,8 @@ def test_ingest_list_ask_remove(tmp_path: Path) -> None:
     result = _run(store, "ask", "--json", "What is the population of Lahore?")
     payload = json.loads(result.output)
     assert payload["abstained"] is True
+    result = _run(store, "ask", "  ")
+    assert result.exit_code == 2 and "the question is empty" in result.output, result.output
 
     result = runner.invoke(app, ["--persist-dir", str(store), "remove", "nothing.txt"])
     assert result.exit_code == 1 and "nothing.txt: not in the store" in result.output

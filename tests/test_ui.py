@@ -47,6 +47,8 @@ def test_app_follow_up_and_decline(client: Client) -> None:
     assert follow["standalone_query"] != "Where will the next round be held?"
     declined = client.predict("What is the population of Lahore?", [], api_name="/ask")
     assert declined["abstained"] and declined["citations"] == []
+    empty = client.predict("   ", [], api_name="/ask")
+    assert empty == {"error": "Type a question: this one is empty."}
 
 
 def test_upload_and_remove_through_the_app(client: Client, tmp_path: Path) -> None:
