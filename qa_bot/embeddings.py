@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from qa_bot.chunking import Span
 from qa_bot.config import DEFAULT_EMBEDDING_MODEL, Settings
 from qa_bot.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 
 def resolve_model(name_or_path: str) -> str:
     """The packaged default resolves to its folder in site-packages; anything else is passed on."""
@@ -38,16 +41,18 @@ def resolve_model(name_or_path: str) -> str:
     return name_or_path
 
 
-class OnnxInt8Encoder:
-    """The model's transformer exported to ONNX, weights quantised to int8, run by onnxruntime.
+class OnnxEncoder:
+    """The model's transformer exported to ONNX and run by onnxruntime, in float32 or int8.
 
-    sentence-transformers' own ONNX backend needs optimum-onnx, which pins transformers < 5 and so
-    cannot be installed beside sentence-transformers 6; torch's exporter and onnxruntime's
-    quantiser (both already installed) do the same job. Only mean-pooled models are supported,
-    which is what the pooling below reproduces.
+    float32 gives torch's vectors (to about 1e-7) in a third of the time for a short query, since
+    torch's per-operation overhead dominates there; int8 also quantises the weights, faster still
+    but a little different. sentence-transformers' own ONNX backend needs optimum-onnx, which
+    pins transformers < 5 and so cannot be installed beside sentence-transformers 6; torch's
+    exporter and onnxruntime's quantiser (both already installed) do the same job. Only
+    mean-pooled models are supported, which is what the pooling below reproduces.
     """
 
-    def __init__(self, model: Any, cache_dir: Path) -> None:
+    def __init__(self, model: Any, cache_dir: Path, quantize: bool = True) -> None:
         modules = [type(module).__name__ for module in model]
         pooling = model[1] if len(modules) > 1 else None
         if (
@@ -56,7 +61,7 @@ class OnnxInt8Encoder:
             or not set(modules[2:]) <= {"Normalize"}
         ):
             raise ConfigError(
-                f"the onnx-int8 embedding backend supports mean-pooled models only ({modules}); "
+                f"the ONNX embedding backends support mean-pooled models only ({modules}); "
                 "set QA_BOT_EMBEDDING_BACKEND=torch"
             )
         self.tokenizer = model.tokenizer
@@ -66,7 +71,7 @@ class OnnxInt8Encoder:
             for name in ("input_ids", "attention_mask", "token_type_ids")
             if name in self.tokenizer.model_input_names
         ]
-        path = _onnx_int8_file(model, cache_dir, self.input_names)
+        path = _onnx_file(model, cache_dir, self.input_names, quantize)
         self._session = open_onnx_session(path)
 
     def token_embeddings(
@@ -114,8 +119,8 @@ def open_onnx_session(path: Path) -> Any:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _onnx_int8_file(model: Any, cache_dir: Path, input_names: list[str]) -> Path:
-    """Export and quantise once per model and library versions; later processes reuse the file."""
+def _onnx_file(model: Any, cache_dir: Path, input_names: list[str], quantize: bool) -> Path:
+    """Export (and quantise) once per model and library versions; later processes reuse the file."""
     import onnxruntime
     import torch
     from filelock import FileLock
@@ -134,14 +139,14 @@ def _onnx_int8_file(model: Any, cache_dir: Path, input_names: list[str]) -> Path
         ).encode()
     ).hexdigest()[:16]
     folder = Path(cache_dir) / "onnx"
-    target = folder / f"model-{key}-int8.onnx"
+    target = folder / f"model-{key}-{'int8' if quantize else 'fp32'}.onnx"
     if target.exists():
         return target
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder / f".{key}.lock")):
             if not target.exists():
-                _export_int8(transformer, model.tokenizer, input_names, folder, target)
+                _export(transformer, model.tokenizer, input_names, target, quantize)
     except OSError as exc:
         raise ConfigError(
             f"cannot write the ONNX model to {folder} (QA_BOT_CACHE_DIR): {exc}"
@@ -156,8 +161,8 @@ def _weights_fingerprint(transformer: Any) -> float:
         return round(float(sum(p.double().sum() for p in transformer.parameters())), 6)
 
 
-def _export_int8(
-    transformer: Any, tokenizer: Any, input_names: list[str], folder: Path, target: Path
+def _export(
+    transformer: Any, tokenizer: Any, input_names: list[str], target: Path, quantize: bool
 ) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -175,8 +180,8 @@ def _export_int8(
         ["an example", "a longer example sentence"], padding=True, return_tensors="pt"
     )
     axes = {name: {0: "batch", 1: "tokens"} for name in [*input_names, "last_hidden_state"]}
-    full = folder / f"{target.stem}.fp32.tmp.onnx"
-    partial = folder / f"{target.stem}.tmp.onnx"
+    full = target.with_name(f"{target.stem}.export.tmp.onnx")
+    partial = target.with_name(f"{target.stem}.tmp.onnx")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -189,6 +194,9 @@ def _export_int8(
             opset_version=17,
             dynamo=False,
         )
+        if not quantize:
+            full.replace(target)
+            return
         quantize_dynamic(str(full), str(partial), weight_type=QuantType.QInt8, per_channel=True)
     full.unlink(missing_ok=True)
     partial.replace(target)
@@ -197,23 +205,25 @@ def _export_int8(
 class SentenceEmbedder(HuggingFaceEmbeddings):
     """HuggingFaceEmbeddings plus per-sentence vectors and a small query cache.
 
-    With an OnnxInt8Encoder attached, every vector comes from it instead of torch.
+    With an OnnxEncoder attached, every vector comes from it instead of torch.
     """
 
     _query_cache: Any = PrivateAttr(default=None)
-    _onnx: OnnxInt8Encoder | None = PrivateAttr(default=None)
+    _onnx: OnnxEncoder | None = PrivateAttr(default=None)
+    _backend: str = PrivateAttr(default="torch")
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
         self._query_cache = lru_cache(maxsize=256)(self._embed_query_uncached)
 
-    def use_onnx_int8(self, cache_dir: Path) -> None:
-        self._onnx = OnnxInt8Encoder(self._client, cache_dir)
+    def use_onnx(self, cache_dir: Path, quantize: bool) -> None:
+        self._onnx = OnnxEncoder(self._client, cache_dir, quantize)
+        self._backend = "onnx-int8" if quantize else "onnx"
         self._query_cache.cache_clear()
 
     @property
     def backend(self) -> str:
-        return "onnx-int8" if self._onnx is not None else "torch"
+        return self._backend
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if self._onnx is None:
@@ -342,5 +352,11 @@ def make_embedder(settings: Settings) -> SentenceEmbedder:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load embedding model '{model}': {exc}") from exc
     if settings.embedding_backend == "onnx-int8":
-        embedder.use_onnx_int8(settings.cache_dir)
+        embedder.use_onnx(settings.cache_dir, quantize=True)
+    elif settings.embedding_backend == "onnx":
+        try:
+            embedder.use_onnx(settings.cache_dir, quantize=False)
+        except (ConfigError, RuntimeError) as exc:
+            # Same vectors either way, so torch is a safe fallback: only queries get slower.
+            log.warning("%s; embedding with torch instead", exc)
     return embedder

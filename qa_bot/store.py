@@ -76,7 +76,7 @@ class DocumentStore:
             f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v2"
         )
         backend = embedder.backend if embedder is not None else settings.embedding_backend
-        if backend != "torch":  # its vectors differ a little: re-embed on a switch
+        if backend == "onnx-int8":  # its vectors differ a little: re-embed on a switch
             self.signature += f"|{backend}"
         persist = Path(settings.persist_dir)
         where = settings.chroma_url or persist

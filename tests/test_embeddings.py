@@ -1,7 +1,8 @@
-"""The embedding backends: torch as loaded, and the int8 ONNX export, against each other."""
+"""The embedding backends against each other: torch, and the float32 and int8 ONNX exports."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from qa_bot.chunking import Span
 from qa_bot.config import Settings
-from qa_bot.embeddings import OnnxInt8Encoder, SentenceEmbedder, make_embedder
+from qa_bot.embeddings import OnnxEncoder, SentenceEmbedder, make_embedder
 from qa_bot.errors import ConfigError
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import open_runtime
@@ -29,14 +30,37 @@ def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceEmbedder:
     return make_embedder(Settings(embedding_backend="onnx-int8", cache_dir=cache))
 
 
+@pytest.fixture(scope="module")
+def torch_embedder() -> SentenceEmbedder:
+    return make_embedder(Settings(embedding_backend="torch"))
+
+
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
-def test_int8_vectors_stay_close_to_torch(
-    embedder: SentenceEmbedder, onnx_embedder: SentenceEmbedder
+def test_the_default_backend_gives_torchs_vectors(
+    embedder: SentenceEmbedder, torch_embedder: SentenceEmbedder
 ) -> None:
-    assert (embedder.backend, onnx_embedder.backend) == ("torch", "onnx-int8")
+    assert (embedder.backend, torch_embedder.backend) == ("onnx", "torch")
+    chunks, sentences = torch_embedder.embed_with_sentences(TEXTS, SPANS)
+    chunks32, sentences32 = embedder.embed_with_sentences(TEXTS, SPANS)
+    assert np.allclose(chunks32, chunks, atol=1e-5)
+    for full, exported in zip(sentences, sentences32, strict=True):
+        assert exported.shape == full.shape
+        assert np.allclose(exported, full, atol=1e-5)
+    question = "Who co-chaired the dialogue?"
+    assert np.allclose(
+        embedder.query_vector(question), torch_embedder.query_vector(question), atol=1e-5
+    )
+    assert np.allclose(embedder.embed_documents(TEXTS), chunks, atol=1e-5)
+
+
+def test_int8_vectors_stay_close_to_torch(
+    torch_embedder: SentenceEmbedder, onnx_embedder: SentenceEmbedder
+) -> None:
+    embedder = torch_embedder
+    assert onnx_embedder.backend == "onnx-int8"
     chunks, sentences = embedder.embed_with_sentences(TEXTS, SPANS)
     chunks8, sentences8 = onnx_embedder.embed_with_sentences(TEXTS, SPANS)
     assert chunks8.shape == chunks.shape
@@ -55,10 +79,11 @@ def test_int8_vectors_stay_close_to_torch(
 
 
 def test_export_is_made_once_and_reused(tmp_path: Path, embedder: SentenceEmbedder) -> None:
-    OnnxInt8Encoder(embedder.model, tmp_path)
+    OnnxEncoder(embedder.model, tmp_path, quantize=False)
     (exported,) = (tmp_path / "onnx").glob("*.onnx")
+    assert exported.name.endswith("-fp32.onnx")
     made = exported.stat().st_mtime_ns
-    OnnxInt8Encoder(embedder.model, tmp_path)
+    OnnxEncoder(embedder.model, tmp_path, quantize=False)
     assert [p.name for p in (tmp_path / "onnx").glob("*.onnx")] == [exported.name]
     assert exported.stat().st_mtime_ns == made
 
@@ -67,7 +92,20 @@ def test_unwritable_cache_is_a_clear_error(tmp_path: Path, embedder: SentenceEmb
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(ConfigError, match="QA_BOT_CACHE_DIR"):
-        OnnxInt8Encoder(embedder.model, blocker)
+        OnnxEncoder(embedder.model, blocker)
+    with pytest.raises(ConfigError, match="QA_BOT_CACHE_DIR"):
+        make_embedder(Settings(embedding_backend="onnx-int8", cache_dir=blocker))
+
+
+def test_default_backend_falls_back_to_torch_without_a_cache(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="qa_bot.embeddings"):
+        fallback = make_embedder(Settings(embedding_backend="onnx", cache_dir=blocker))
+    assert fallback.backend == "torch"
+    assert "QA_BOT_CACHE_DIR" in caplog.text and "embedding with torch instead" in caplog.text
 
 
 def test_models_not_mean_pooled_are_refused(embedder: SentenceEmbedder, tmp_path: Path) -> None:
@@ -78,18 +116,26 @@ def test_models_not_mean_pooled_are_refused(embedder: SentenceEmbedder, tmp_path
         modules=[transformer, models.Pooling(embedder.dimension, pooling_mode="cls")]
     )
     with pytest.raises(ConfigError, match="mean-pooled models only"):
-        OnnxInt8Encoder(cls_pooled, tmp_path)
+        OnnxEncoder(cls_pooled, tmp_path)
 
 
-def test_switching_backend_re_embeds_the_documents(
-    tmp_path: Path, embedder: SentenceEmbedder, onnx_embedder: SentenceEmbedder
+def test_switching_to_int8_re_embeds_the_documents(
+    tmp_path: Path,
+    embedder: SentenceEmbedder,
+    torch_embedder: SentenceEmbedder,
+    onnx_embedder: SentenceEmbedder,
 ) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / SAMPLE_DOC.name).write_bytes(SAMPLE_DOC.read_bytes())
     settings = Settings(persist_dir=tmp_path / "store", documents_dir=docs)
-    torch_runtime = open_runtime(settings, embedder=embedder)
-    assert ingest_paths([docs], torch_runtime.store, show_progress=False).counts == {"added": 1}
+    runtime = open_runtime(settings, embedder=embedder)
+    assert ingest_paths([docs], runtime.store, show_progress=False).counts == {"added": 1}
+    # torch and the float32 export give the same vectors: switching between them keeps the store.
+    torch_runtime = open_runtime(
+        settings.with_overrides(embedding_backend="torch"), embedder=torch_embedder
+    )
+    assert ingest_paths([docs], torch_runtime.store, show_progress=False).counts == {"unchanged": 1}
     onnx_runtime = open_runtime(
         settings.with_overrides(embedding_backend="onnx-int8"), embedder=onnx_embedder
     )
