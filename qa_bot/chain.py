@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import Runnable, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.answers import Answer
@@ -39,10 +40,23 @@ def build_chain(
         store.embedder, settings.abstain_threshold, reranker=reranker
     )
     return (
-        RunnablePassthrough.assign(standalone=condenser or make_condenser())
-        | RunnablePassthrough.assign(docs=itemgetter("standalone") | retriever)
+        assign("standalone", condenser or make_condenser())
+        | assign("docs", itemgetter("standalone") | retriever)
         | answerer
     ).with_config(run_name="qa_bot")
+
+
+def assign(key: str, step: Runnable[dict, Any]) -> Runnable[dict, dict]:
+    """RunnablePassthrough.assign for one step, run in the caller's thread.
+
+    RunnablePassthrough.assign starts a thread pool on every call, even for a single step;
+    that cost about 5 ms of a question's 70 on 2 cores.
+    """
+
+    def add(inputs: dict, config: RunnableConfig) -> dict:
+        return {**inputs, key: step.invoke(inputs, config)}
+
+    return RunnableLambda(add, name=f"assign_{key}")
 
 
 def build_generative_chain(
