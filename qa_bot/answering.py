@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
 from qa_bot.embeddings import SentenceEmbedder
-from qa_bot.keyword import analyse
+from qa_bot.keyword import terms
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
 
@@ -171,12 +171,12 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         """The confidence model's inputs, and the scored sentences they were read from."""
         scored = score_sentences(self.embedder, query, docs, focus)
         best = scored[0] if scored else None
-        query_terms = set(analyse([query])[0])
+        query_terms = terms([query])[0]
         top = docs[0] if docs else None
         covered = (
-            set(analyse([f"{top.metadata.get('title', '')} {top.page_content}"])[0])
+            terms([f"{top.metadata.get('title', '')} {top.page_content}"])[0]
             if top is not None
-            else set()
+            else frozenset()
         )
         signals = Signals(
             top_dense=max((float(d.metadata.get("score_dense", 0.0)) for d in docs), default=0.0),

@@ -17,7 +17,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from qa_bot.embeddings import unpack_vectors
-from qa_bot.keyword import analyse
+from qa_bot.keyword import terms
 
 # Extra credit for a sentence holding the kind of thing the question asks for.
 TYPE_BONUS = 0.2
@@ -70,17 +70,17 @@ def score_all(
             found.append((doc_index, start, end, doc.page_content[start:end], float(similarity)))
     if not found:
         return []
-    query_terms = set(analyse([query])[0])
-    sentence_terms = [set(terms) for terms in analyse([f[3] for f in found])]
+    query_terms = terms([query])[0]
+    sentence_terms = terms([f[3] for f in found])
     weights = _rarity(query_terms, sentence_terms)
     if focus is not None:
-        own = set(analyse([focus])[0])
+        own = terms([focus])[0]
         weights = {t: w if t in own else w / 2 for t, w in weights.items()}
     total = sum(weights.values())
     wanted = _wanted_type(focus or query)
     scores = []
-    for (doc_index, start, end, text, similarity), terms in zip(found, sentence_terms, strict=True):
-        overlap = sum(weights[t] for t in query_terms & terms) / total if total else 0.0
+    for (doc_index, start, end, text, similarity), held in zip(found, sentence_terms, strict=True):
+        overlap = sum(weights[t] for t in query_terms & held) / total if total else 0.0
         bonus = TYPE_BONUS if wanted is not None and _holds(wanted, text, query) else 0.0
         scores.append(
             SentenceScore(
@@ -98,10 +98,10 @@ def best_per_doc(scores: list[SentenceScore], n_docs: int) -> list[float]:
     return best
 
 
-def _rarity(query_terms: set[str], sentence_terms: list[set[str]]) -> dict[str, float]:
+def _rarity(query_terms: frozenset[str], sentence_terms: list[frozenset[str]]) -> dict[str, float]:
     n = len(sentence_terms)
     return {
-        term: math.log(1.0 + n / (1.0 + sum(term in terms for terms in sentence_terms)))
+        term: math.log(1.0 + n / (1.0 + sum(term in held for held in sentence_terms)))
         for term in query_terms
     }
 

@@ -8,6 +8,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from qa_bot.embeddings import pack_vectors
+from qa_bot.keyword import TermMemo, analyse
 from qa_bot.sentences import TYPE_BONUS, best_per_doc, score_all
 
 
@@ -75,3 +76,16 @@ def test_dates_and_numbers_the_question_asks_for_earn_a_bonus() -> None:
     assert set(_bonuses("What began the war?", docs).values()) == {0.0}
     # A year that the question already names is no answer to it.
     assert set(_bonuses("When in 1754 did the war begin?", docs).values()) == {0.0}
+
+
+def test_remembered_terms_match_a_fresh_analysis() -> None:
+    memo = TermMemo(size=3)
+    texts = ["Tesla liked pigeons.", "Pigeons liked Tesla!", "Tesla liked pigeons.", "the and of"]
+    assert memo(texts) == [frozenset(t) for t in analyse(texts)]
+    assert memo(texts)[3] == frozenset()  # stop words only
+    assert memo(["New York is large.", "Rivers flow."]) == [
+        frozenset({"new", "york", "larg"}),
+        frozenset({"river", "flow"}),
+    ]
+    assert len(memo._items) == 3  # the oldest texts made way
+    assert memo(["Tesla liked pigeons."]) == [frozenset({"tesla", "like", "pigeon"})]
