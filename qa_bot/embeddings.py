@@ -71,6 +71,7 @@ class OnnxEncoder:
             for name in ("input_ids", "attention_mask", "token_type_ids")
             if name in self.tokenizer.model_input_names
         ]
+        self.quantized = quantize
         path = _onnx_file(model, cache_dir, self.input_names, quantize)
         self._session = open_onnx_session(path)
 
@@ -210,7 +211,6 @@ class SentenceEmbedder(HuggingFaceEmbeddings):
 
     _query_cache: Any = PrivateAttr(default=None)
     _onnx: OnnxEncoder | None = PrivateAttr(default=None)
-    _backend: str = PrivateAttr(default="torch")
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
@@ -218,12 +218,13 @@ class SentenceEmbedder(HuggingFaceEmbeddings):
 
     def use_onnx(self, cache_dir: Path, quantize: bool) -> None:
         self._onnx = OnnxEncoder(self._client, cache_dir, quantize)
-        self._backend = "onnx-int8" if quantize else "onnx"
         self._query_cache.cache_clear()
 
     @property
     def backend(self) -> str:
-        return self._backend
+        if self._onnx is None:
+            return "torch"
+        return "onnx-int8" if self._onnx.quantized else "onnx"
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if self._onnx is None:
