@@ -79,15 +79,22 @@ def main() -> None:
 
     indexed, held = ev.split_holdout([f.name for f in files], args.holdout, args.seed)
     print(f"qa_bot with {len(held)} articles held out (their questions must be declined)")
-    holdout = ev.run_eval(
+    answerable = ev.sample([q for q in questions if q.doc in indexed], args.sample, args.seed)
+    holdout_run = ev.run_eval(
         settings,
         embedder,
         [f for f in files if f.name in indexed],
-        ev.sample([q for q in questions if q.doc in indexed], args.sample, args.seed),
+        answerable,
         ev.sample([q for q in questions if q.doc in held], args.sample, args.seed),
         progress=print,
-    ).figures
+    )
+    holdout = holdout_run.figures
     ours["holdout_answer_rate"] = holdout["answer_rate"]
+    # The reranker's logit is a confidence signal, and it flatters the articles it learnt from.
+    unseen_holdout = ev.unseen_figures(holdout_run.outcomes, answerable, holdout_run.trained_on)
+    ours["holdout_answer_rate_unseen_by_reranker"] = unseen_holdout.get(
+        "answer_rate_unseen_by_reranker"
+    )
     ours["holdout_abstain_rate"] = holdout["abstain_rate"]
     ours["holdout_out_of_corpus_questions"] = holdout["out_of_corpus_questions"]
 

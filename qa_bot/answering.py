@@ -17,6 +17,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
 from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.errors import ConfigError
 from qa_bot.keyword import terms
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
@@ -44,28 +45,50 @@ class Signals:
     sentence_similarity: float  # of the best sentence
     overlap: float  # share of the query's terms in the best sentence
     coverage: float  # share of the query's terms in the top chunk and its title
+    # The reranker's best logit over the sentences it read (0 without a reranker): it reads
+    # question and sentence together, so it can tell "on topic" from "answers it".
+    answer_logit: float = 0.0
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, name) for name in _SIGNALS], dtype=np.float64)
 
 
-_SIGNALS = ("top_dense", "sentence_similarity", "overlap", "coverage")
+_SIGNALS = ("top_dense", "sentence_similarity", "overlap", "coverage", "answer_logit")
 
 
 @dataclass(frozen=True)
 class ConfidenceModel:
     """Logistic model over retrieval and sentence signals -> P(the documents answer this).
 
-    The defaults come from `qa-bot eval --calibrate` on in- and out-of-corpus questions.
+    Weights and threshold come from `qa-bot eval --calibrate` on in- and out-of-corpus
+    questions; below the threshold the answerer abstains. These defaults are for answering
+    without a reranker: a reranker's logit gets a weight only from a model calibrated with it,
+    which its folder's reranker.json carries (see `for_reranker`).
     """
 
-    # qa-bot eval --docs ../shared/squad-dev/docs --questions ../shared/squad-dev/questions.jsonl
-    #   --holdout 8 --seed 1 --sample 700 --calibrate   (AUC 0.992; top_dense alone 0.973)
+    # QA_BOT_RERANKER=none qa-bot eval --docs ../shared/squad-dev/docs
+    #   --questions ../shared/squad-dev/questions.jsonl --holdout 8 --seed 1 --sample 700
+    #   --calibrate   (AUC 0.992; top_dense alone 0.973)
     bias: float = -8.086
     top_dense: float = 5.264
     sentence_similarity: float = 6.523
     overlap: float = 3.704
     coverage: float = 3.828
+    answer_logit: float = 0.0
+    threshold: float = 0.365
+
+    @classmethod
+    def for_reranker(cls, reranker: SentenceReranker | None) -> ConfidenceModel:
+        """The model calibrated with this reranker, or the plain one (its logit then unused)."""
+        if reranker is None or not reranker.confidence:
+            return cls()
+        try:
+            return cls(**reranker.confidence)
+        except TypeError as exc:
+            raise ConfigError(
+                f"the reranker's confidence model is not one `qa-bot eval --calibrate` prints "
+                f"({exc})"
+            ) from exc
 
     def __call__(self, signals: Signals) -> float:
         weights = np.array([getattr(self, name) for name in _SIGNALS])
@@ -76,7 +99,10 @@ class ConfidenceModel:
     def fit(
         cls, signals: list[Signals], labels: list[bool], l2: float = 1e-3, steps: int = 50
     ) -> ConfidenceModel:
-        """Class-balanced logistic regression by Newton's method (a few hundred points suffice)."""
+        """Class-balanced logistic regression by Newton's method (a few hundred points suffice).
+
+        A signal that is 0 throughout (answer_logit without a reranker) gets weight 0.
+        """
         x = np.column_stack([np.ones(len(signals)), np.stack([s.vector() for s in signals])])
         y = np.asarray(labels, dtype=np.float64)
         positives = max(y.sum(), 1.0)
@@ -104,14 +130,15 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
     def __init__(
         self,
         embedder: SentenceEmbedder,
-        threshold: float,
+        threshold: float | None = None,
         confidence: ConfidenceModel | None = None,
         max_sentences: int = 2,
         reranker: SentenceReranker | None = None,
     ) -> None:
+        """threshold None: the one calibrated with the confidence model."""
         self.embedder = embedder
-        self.threshold = threshold
-        self.confidence = confidence or ConfidenceModel()
+        self.confidence = confidence or ConfidenceModel.for_reranker(reranker)
+        self.threshold = self.confidence.threshold if threshold is None else threshold
         self.max_sentences = max_sentences
         self.reranker = reranker
 
@@ -144,8 +171,6 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             return Answer(
                 question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
             )
-        if self.reranker is not None:
-            scored = rerank(self.reranker, standalone, scored, docs)
         best = scored[0]
         chosen = [best]
         for candidate in scored[1 : self.max_sentences + 3]:
@@ -168,9 +193,13 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
     def signals(
         self, query: str, docs: list[Document], focus: str | None = None
     ) -> tuple[Signals, list[ScoredSentence]]:
-        """The confidence model's inputs, and the scored sentences they were read from."""
+        """The confidence model's inputs, and the sentences best first (reranked, if so set)."""
         scored = score_sentences(self.embedder, query, docs, focus)
         best = scored[0] if scored else None
+        answer_logit = 0.0
+        if self.reranker is not None and scored:
+            scored, logits = rerank(self.reranker, query, scored, docs)
+            answer_logit = float(logits.max())
         query_terms = terms([query])[0]
         top = docs[0] if docs else None
         covered = (
@@ -183,6 +212,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             sentence_similarity=best.similarity if best else 0.0,
             overlap=best.overlap if best else 0.0,
             coverage=len(query_terms & covered) / len(query_terms) if query_terms else 0.0,
+            answer_logit=answer_logit,
         )
         return signals, scored
 
@@ -209,8 +239,11 @@ def score_sentences(
 
 def rerank(
     reranker: SentenceReranker, query: str, scored: list[ScoredSentence], docs: list[Document]
-) -> list[ScoredSentence]:
-    """The reranker reorders the scorer's best few; the others stay behind them, in order."""
+) -> tuple[list[ScoredSentence], np.ndarray]:
+    """The reranker reorders the scorer's best few; the others stay behind them, in order.
+
+    Also returns the logits of the few, in the scorer's order.
+    """
     head, tail = scored[: reranker.top], scored[reranker.top :]
     candidates = [candidate_in(docs[s.doc_index].page_content, s.start, s.end) for s in head]
     logits = reranker.logits(query, candidates)
@@ -219,7 +252,7 @@ def rerank(
         for s, v in zip(head, logits, strict=True)
     ]
     head.sort(key=lambda s: s.score, reverse=True)
-    return head + tail
+    return head + tail, logits
 
 
 def _overlaps(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:

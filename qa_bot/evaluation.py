@@ -10,6 +10,7 @@ A gold string counts when it occurs in the text, compared case-insensitively.
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import resource
@@ -17,12 +18,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_bot.answers import Answer
 from qa_bot.chunking import split_sentences
 from qa_bot.condense import Turn
+from qa_bot.errors import QaBotError
 
 CONTEXT_BUDGET = 4000
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -348,16 +350,16 @@ def _follow_up_figures(
 
 @dataclass
 class Calibration:
-    """A fitted confidence model and the threshold that keeps the in-corpus answer rate."""
+    """A fitted confidence model, its threshold set to keep the in-corpus answer rate."""
 
     model: object  # ConfidenceModel
-    threshold: float
     figures: dict[str, float | int | None]
 
     def describe(self) -> str:
-        weights = ", ".join(f"{k}={v:.3f}" for k, v in self.model.__dict__.items())
-        lines = [f"ConfidenceModel({weights})", f"abstain_threshold = {self.threshold:.3f}"]
-        lines += [f"{key}: {_cell(value)}" for key, value in self.figures.items()]
+        """The figures, and the model as the "confidence" entry of a reranker.json."""
+        fields = {k: round(v, 3) for k, v in self.model.__dict__.items()}
+        lines = [f"{key}: {_cell(value)}" for key, value in self.figures.items()]
+        lines.append(f'"confidence": {json.dumps(fields)}')
         return "\n".join(lines)
 
 
@@ -371,7 +373,9 @@ def calibrate(
 ) -> Calibration:
     """Fit the confidence model on in- (label 1) and out-of-corpus (label 0) questions.
 
-    The threshold is the highest that still answers `target_answer_rate` of the in-corpus ones.
+    With the settings' reranker, whose logit is a signal; in-corpus questions of documents it
+    was trained on are left out, as its logits flatter them. The threshold is the highest that
+    still answers `target_answer_rate` of the in-corpus ones.
     """
     from qa_bot.answering import ConfidenceModel, ExtractiveAnswerer
     from qa_bot.chain import build_retriever
@@ -380,19 +384,28 @@ def calibrate(
 
     with tempfile.TemporaryDirectory(prefix="qa-bot-calibrate-") as folder:
         runtime = open_runtime(settings.with_overrides(persist_dir=Path(folder)), embedder=embedder)
+        trained_on = runtime.reranker.trained_on if runtime.reranker else frozenset()
+        in_corpus = [q for q in in_corpus if q.doc not in trained_on]
+        if not in_corpus or not out_of_corpus:
+            raise QaBotError(
+                "calibration needs out-of-corpus questions and in-corpus questions on "
+                "documents the reranker was not trained on (its reranker.json lists them; "
+                "QA_BOT_RERANKER=none calibrates without it)"
+            )
         ingest_paths(files, runtime.store, show_progress=False)
         retriever = build_retriever(runtime.settings, runtime.store)
-        answerer = ExtractiveAnswerer(embedder, threshold=0.0)
+        answerer = ExtractiveAnswerer(embedder, reranker=runtime.reranker)
         questions = [*in_corpus, *out_of_corpus]
         signals = [answerer.signals(q.question, retriever.invoke(q.question))[0] for q in questions]
     labels = [True] * len(in_corpus) + [False] * len(out_of_corpus)
     model = ConfidenceModel.fit(signals, labels)
     scores = [model(s) for s in signals]
     inside, outside = scores[: len(in_corpus)], scores[len(in_corpus) :]
-    threshold = sorted(inside, reverse=True)[max(0, int(target_answer_rate * len(inside)) - 1)]
+    answered = math.ceil(target_answer_rate * len(inside) - 1e-9)  # at least the target
+    threshold = sorted(inside, reverse=True)[max(0, answered - 1)]
+    threshold = math.floor(threshold * 1000) / 1000  # as printed, still answering the target
     return Calibration(
-        model,
-        threshold,
+        replace(model, threshold=threshold),
         {
             "in_corpus_questions": len(inside),
             "out_of_corpus_questions": len(outside),

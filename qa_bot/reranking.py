@@ -44,6 +44,9 @@ class SentenceReranker(ABC):
     weight: float = 0.1
     # Documents (file names) whose questions trained the model: figures on them are not a test.
     trained_on: frozenset[str] = frozenset()
+    # The confidence model calibrated with this reranker's logits (answering.ConfidenceModel's
+    # fields), if any.
+    confidence: dict[str, float] | None = None
 
     @abstractmethod
     def logits(self, question: str, candidates: list[Candidate]) -> np.ndarray: ...
@@ -66,7 +69,11 @@ class OnnxCrossEncoder(SentenceReranker):
             self.weight = float(meta["weight"])
             self.max_length = int(meta["max_length"])
             self.trained_on = frozenset(meta.get("trained_on", ()))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            confidence = meta.get("confidence")
+            self.confidence = (
+                {str(k): float(v) for k, v in confidence.items()} if confidence else None
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"{folder / 'reranker.json'}: unreadable ({exc})") from exc
         from transformers import AutoTokenizer
 

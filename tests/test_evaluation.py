@@ -218,6 +218,33 @@ def test_confidence_model_fit_separates_and_calibrate_picks_the_threshold() -> N
     assert ev.roc_auc([0.9, 0.8], [0.1, 0.8]) == (2 + 1 + 0.5) / 4
 
 
+def test_calibrate_fits_the_reranker_logit_on_questions_it_did_not_learn_from(
+    settings: Settings, embedder: SentenceEmbedder
+) -> None:
+    """Tesla is not among the built-in reranker's training articles; Oxygen is."""
+    from qa_bot.errors import QaBotError
+
+    files = sorted((SQUAD_SAMPLE / "docs").glob("*.txt"))
+    questions = ev.load_questions(SQUAD_SAMPLE / "questions.jsonl")
+    tesla = [q for q in questions if q.doc == "Nikola_Tesla.txt"]
+    oxygen = [q for q in questions if q.doc == "Oxygen.txt"]
+    trained_on = json.loads((BUILTIN / "reranker.json").read_text(encoding="utf-8"))["trained_on"]
+    assert "Oxygen.txt" in trained_on and "Nikola_Tesla.txt" not in trained_on
+
+    # Both articles indexed: the Oxygen questions are left out of the in-corpus side.
+    result = ev.calibrate(settings, embedder, files, tesla + oxygen, oxygen[:3])
+    assert result.figures["in_corpus_questions"] == len(tesla)
+    assert result.model.answer_logit != 0.0
+    # The threshold answers at least 96% of the in-corpus questions (here: all 8).
+    assert result.figures["answer_rate"] == 1.0
+    printed = result.describe().splitlines()[-1]
+    assert printed.startswith('"confidence": {"bias": ')
+    assert f'"threshold": {result.model.threshold}' in printed
+
+    with pytest.raises(QaBotError, match="reranker was not trained on"):
+        ev.calibrate(settings, embedder, files, oxygen, tesla)
+
+
 def test_eval_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from qa_bot.answering import ScoredSentence, rerank
+from qa_bot.answering import ConfidenceModel, ExtractiveAnswerer, ScoredSentence, rerank
+from qa_bot.chain import build_retriever
 from qa_bot.errors import ConfigError
 from qa_bot.reranking import (
     BUILTIN,
@@ -69,9 +70,44 @@ def test_rerank_reorders_only_the_scorers_best_few() -> None:
     # The third sentence jumps to the front; the first sinks, but never behind the two the
     # reranker did not read.
     reranker = FixedLogits([-100.0, 0.0, 0.5], top=3)
-    order = [s.text for s in rerank(reranker, "q", scored, docs)]
+    reordered, logits = rerank(reranker, "q", scored, docs)
+    order = [s.text for s in reordered]
     assert order == ["Gamma three.", "Beta two.", "Alpha one.", "Delta four.", "Epsilon five."]
+    assert logits.tolist() == [-100.0, 0.0, 0.5]
     assert reranker.seen == sentences[:3]
+
+
+def test_the_confidence_model_comes_with_the_reranker() -> None:
+    builtin = make_reranker("builtin")
+    assert builtin is not None and builtin.confidence
+    model = ConfidenceModel.for_reranker(builtin)
+    assert model == ConfidenceModel(**builtin.confidence) and model.answer_logit > 0
+    # Without a reranker, or with one never calibrated, the logit has no say.
+    assert ConfidenceModel.for_reranker(None) == ConfidenceModel()
+    assert ConfidenceModel.for_reranker(FixedLogits([0.0], top=1)).answer_logit == 0.0
+    bad = FixedLogits([0.0], top=1)
+    bad.confidence = {"bias": 1.0, "relevance": 2.0}
+    with pytest.raises(ConfigError, match="calibrate"):
+        ConfidenceModel.for_reranker(bad)
+
+
+def test_a_low_logit_makes_the_answerer_decline(sample_runtime) -> None:  # noqa: ANN001
+    """The same retrieved passages answer or not, by what the reranker read in them."""
+    question = "Who co-chaired the strategic dialogue?"
+    docs = build_retriever(sample_runtime.settings, sample_runtime.store).invoke(question)
+    answers = {}
+    for logit in (4.0, -4.0):
+        reranker = FixedLogits([logit] * 2, top=2, weight=0.1)
+        signals = ("top_dense", "sentence_similarity", "overlap", "coverage")
+        reranker.confidence = {
+            **dict.fromkeys(["bias", *signals], 0.0),
+            "answer_logit": 1.0,
+            "threshold": 0.5,
+        }
+        answerer = ExtractiveAnswerer(sample_runtime.embedder, reranker=reranker)
+        answers[logit] = answerer.invoke({"question": question, "docs": docs})
+    assert not answers[4.0].abstained and answers[4.0].confidence > 0.9
+    assert answers[-4.0].abstained and answers[-4.0].confidence < 0.5
 
 
 def test_the_model_reads_each_sentence_with_the_text_before_it() -> None:
@@ -93,11 +129,17 @@ def test_reranker_setting_none_and_bad_folders(tmp_path: Path) -> None:
     (tmp_path / "reranker.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"reranker\.json: unreadable"):
         make_reranker(str(tmp_path))
+    meta = json.loads((BUILTIN / "reranker.json").read_text(encoding="utf-8"))
+    for confidence in ([0.1, 0.2], {"bias": "high"}):
+        text = json.dumps({**meta, "confidence": confidence})
+        (tmp_path / "reranker.json").write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"reranker\.json: unreadable"):
+            make_reranker(str(tmp_path))
 
 
 def test_builtin_settings_record_what_trained_it() -> None:
     meta = json.loads((BUILTIN / "reranker.json").read_text(encoding="utf-8"))
-    assert set(meta) >= {"top", "weight", "max_length", "trained_on"}
+    assert set(meta) >= {"top", "weight", "max_length", "trained_on", "confidence"}
     assert all(name.endswith(".txt") for name in meta["trained_on"])
 
 
