@@ -182,7 +182,8 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
-            parts.append(f"{sentence.text} [{sentence.doc_index + 1}]")
+            # A sentence wrapped over lines in its file reads as one line in the answer.
+            parts.append(f"{' '.join(sentence.text.split())} [{sentence.doc_index + 1}]")
             highlights.setdefault(sentence.doc_index, (sentence.start, sentence.end))
         sources = [
             Source(**{**source.__dict__, "highlight": highlights.get(i)})

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from qa_bot.loaders import LoadedDocument
 
+# Part of every stored document's version: a change to how text splits re-chunks the stored
+# copy at its next ingest (3: a line break that only wraps text no longer ends a sentence).
+SPLITTING_VERSION = 3
+
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
     """
@@ -21,7 +25,17 @@ _ABBREVIATIONS = frozenset(
     """.split()
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
-_LINE_BREAK = re.compile(r"\n+")
+_NEWLINE = re.compile("\n")
+# A line ending like this is not continued by the next one.
+_LINE_END = re.compile(r"""[.!?…:]["'”’)\]]*\s*$""")
+# Lines that stand alone: markdown headings and table rows.
+_BLOCK_LINE = re.compile(r"\s*[#|]")
+# The start of a list item: a bullet, or a number or letter with "." or ")".
+_BULLET = re.compile(r"\s*[-*+•‣◦▪–—>]\s")
+_NUMBERED = re.compile(r"\s*(?:(?:\d{1,3}|[a-zA-Z])[.)]|\(\w{1,3}\))\s")
+# A line shorter than this share of its paragraph's longest line is not wrapped text but a
+# heading, a caption, or the end of a paragraph.
+_WRAPPED_WIDTH = 0.6
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class Chunk:
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
     """Sentence spans in text (absolute when offset is given), trimmed of whitespace."""
     spans: list[Span] = []
-    for line_start, line_end in _lines(text):
+    for line_start, line_end in _segments(text):
         cursor = line_start
         for match in _SENTENCE_END.finditer(text, line_start, line_end):
             end = match.end()
@@ -87,12 +101,55 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
     return chunks
 
 
-def _lines(text: str) -> Iterator[tuple[int, int]]:
+def _segments(text: str) -> Iterator[tuple[int, int]]:
+    """Spans between the line breaks that end a sentence.
+
+    A blank line always does; a single break does unless the text only wraps there, as PDF
+    text and hard-wrapped files do at every line. Otherwise each line of a paragraph would be
+    quoted as a sentence of its own.
+    """
+    lines = _line_spans(text)
+    paragraph: list[tuple[int, int]] = []
+    for start, end in [*lines, (len(text), len(text))]:
+        if text[start:end].strip():
+            paragraph.append((start, end))
+            continue
+        if paragraph:
+            yield from _unwrap(text, paragraph)
+            paragraph = []
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
     cursor = 0
-    for match in _LINE_BREAK.finditer(text):
-        yield cursor, match.start()
+    for match in _NEWLINE.finditer(text):
+        spans.append((cursor, match.start()))
         cursor = match.end()
-    yield cursor, len(text)
+    spans.append((cursor, len(text)))
+    return spans
+
+
+def _unwrap(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    width = max(len(text[start:end].strip()) for start, end in lines)
+    start = lines[0][0]
+    for (_, end), (next_start, next_end) in zip(lines, lines[1:], strict=False):
+        if not _wraps(text[start:end], text[next_start:next_end], width):
+            yield start, end
+            start = next_start
+    yield start, lines[-1][1]
+
+
+def _wraps(line: str, next_line: str, width: int) -> bool:
+    """Whether next_line continues the sentence that line (from its segment's start) began."""
+    last = line[line.rfind("\n") + 1 :]
+    if _LINE_END.search(last) or _BLOCK_LINE.match(last) or _BLOCK_LINE.match(next_line):
+        return False
+    if _BULLET.match(next_line):
+        return False
+    if _NUMBERED.match(next_line) and (_NUMBERED.match(line) or _BULLET.match(line)):
+        return False
+    # No sentence or heading starts in lower case.
+    return next_line.lstrip()[:1].islower() or len(last.strip()) >= _WRAPPED_WIDTH * width
 
 
 def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
@@ -102,8 +159,10 @@ def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
     while word_start > sentence_start and not text[word_start - 1].isspace():
         word_start -= 1
     word = text[word_start:period_at].lstrip("(\"'“‘").lower()
-    # Single letters are initials ("J. R. R. Tolkien").
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    # Single letters are initials ("J. R. R. Tolkien"); a number opening a sentence numbers a
+    # list item ("2. Bake it").
+    list_number = word.isdigit() and len(word) <= 3 and not text[sentence_start:word_start].strip()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or list_number
 
 
 def _next_starts_sentence(text: str, end: int, line_end: int) -> bool:

@@ -26,7 +26,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
 from qa_bot.chroma_client import cache_slug, open_chroma_client
-from qa_bot.chunking import Chunk
+from qa_bot.chunking import SPLITTING_VERSION, Chunk
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder, pack_vectors
 from qa_bot.errors import StoreBusyError, StoreError
@@ -72,8 +72,13 @@ class DocumentStore:
         `qa-bot list` and `remove` need no model loaded."""
         self.settings = settings
         self._embedder = embedder
-        self.signature = (
-            f"{settings.embedding_model}|{settings.chunk_size}|{settings.chunk_overlap}|v2"
+        self.signature = "|".join(
+            (
+                settings.embedding_model,
+                str(settings.chunk_size),
+                str(settings.chunk_overlap),
+                f"v{SPLITTING_VERSION}",
+            )
         )
         backend = embedder.backend if embedder is not None else settings.embedding_backend
         if backend == "onnx-int8":  # its vectors differ a little: re-embed on a switch

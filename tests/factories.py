@@ -9,7 +9,9 @@ from reportlab.pdfgen import canvas
 def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
     pdf = canvas.Canvas(str(path), encrypt=password)
     for text in pages:
-        pdf.drawString(72, 720, text)
+        # One drawn line per line of text, as a PDF holds wrapped paragraphs.
+        for row, line in enumerate(text.split("\n")):
+            pdf.drawString(72, 720 - 14 * row, line)
         pdf.showPage()
     pdf.save()
     return path

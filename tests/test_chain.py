@@ -1,8 +1,14 @@
 """The sample questions a new user asks, through the same chain the UI and CLI use."""
 
+import textwrap
+from pathlib import Path
+
 from qa_bot.answers import NOT_FOUND
 from qa_bot.condense import Turn
+from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime
+from tests.conftest import SAMPLE_DOC
+from tests.factories import make_pdf
 
 
 def _ask(runtime: Runtime, question: str, history: list[Turn] | None = None):
@@ -59,3 +65,24 @@ def test_streaming_ends_with_the_final_answer(sample_runtime: Runtime) -> None:
 def test_empty_store_abstains(runtime: Runtime) -> None:
     answer = _ask(runtime, "Anything at all?")
     assert answer.abstained and answer.sources == ()
+
+
+def test_a_sentence_wrapped_over_pdf_lines_is_answered_whole(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # A PDF holds a paragraph as one text line per printed line.
+    paragraphs = [p for p in SAMPLE_DOC.read_text("utf-8").split("\n\n") if p.strip()]
+    lines = [line for p in paragraphs for line in textwrap.wrap(p, 90)]
+    pages = ["\n".join(lines[i : i + 45]) for i in range(0, len(lines), 45)]
+    make_pdf(tmp_path / "cpec.pdf", pages)
+    ingest_paths([tmp_path / "cpec.pdf"], runtime.store, show_progress=False)
+
+    answer = _ask(runtime, "Who co-chaired the dialogue?")
+    first = answer.text.split("[")[0]
+    # The co-chairs are named on two printed lines of one sentence.
+    assert "Wang Yi and Pakistan’s Deputy Prime Minister" in first
+    assert first.startswith("The decision was announced") and "\n" not in first
+    cited = answer.citations[0]
+    assert cited.page == 1
+    assert "\n" in cited.supporting_sentence
+    assert " ".join(cited.supporting_sentence.split()) in answer.text

@@ -67,3 +67,58 @@ def test_chunks_never_span_pages() -> None:
     chunks = chunk_document(_doc(text, pages), chunk_size=1000, chunk_overlap=0)
     assert [c.page for c in chunks] == [1, 2]
     assert "pears" not in chunks[0].text and "apples" not in chunks[1].text
+
+
+def test_wrapped_lines_join_into_their_sentence() -> None:
+    # PDF text and hard-wrapped files break lines mid-sentence; headings, list items, table
+    # rows and blank lines still stand alone.
+    text = (
+        "Annual Report\n"
+        "The committee met in Beijing on January 4 and agreed to extend the\n"
+        "corridor to Gwadar, with a second phase planned for the spring of next\n"
+        "year. Funding was approved.\n"
+        "Steps:\n"
+        "1. Survey the route along the Karakoram Highway before\n"
+        "the passes close\n"
+        "2. Build\n"
+        "- a bullet point\n"
+        "- another one\n"
+        "# Heading\n"
+        "| a | b |\n"
+        "| c | d |\n"
+        "\n"
+        "New paragraph."
+    )
+    spans = split_sentences(text, offset=7)
+    assert [text[s.start - 7 : s.end - 7] for s in spans] == [
+        "Annual Report",
+        "The committee met in Beijing on January 4 and agreed to extend the\n"
+        "corridor to Gwadar, with a second phase planned for the spring of next\n"
+        "year.",
+        "Funding was approved.",
+        "Steps:",
+        "1. Survey the route along the Karakoram Highway before\nthe passes close",
+        "2. Build",
+        "- a bullet point",
+        "- another one",
+        "# Heading",
+        "| a | b |",
+        "| c | d |",
+        "New paragraph.",
+    ]
+
+
+def test_a_short_line_before_a_capital_is_a_heading_not_a_wrap() -> None:
+    text = (
+        "Results\n"
+        "Pakistan and China agreed to align their national development strategies and to\n"
+        "Launch the upgraded corridor together.\n"
+        "Short line\n"
+        "continues in lower case."
+    )
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "Results",
+        "Pakistan and China agreed to align their national development strategies and to\n"
+        "Launch the upgraded corridor together.",
+        "Short line\ncontinues in lower case.",
+    ]
