@@ -36,6 +36,9 @@ _NUMBERED = re.compile(r"\s*(?:(?:\d{1,3}|[a-zA-Z])[.)]|\(\w{1,3}\))\s")
 # A line shorter than this share of its paragraph's longest line is not wrapped text but a
 # heading, a caption, or the end of a paragraph.
 _WRAPPED_WIDTH = 0.6
+# Lines joined at most without a sentence ending in them: a longer run is not wrapped prose but
+# a table, a log or code, whose lines read better alone than as one endless sentence.
+_MAX_WRAPPED_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -130,26 +133,30 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _unwrap(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    width = max(len(text[start:end].strip()) for start, end in lines)
-    start = lines[0][0]
-    for (_, end), (next_start, next_end) in zip(lines, lines[1:], strict=False):
-        if not _wraps(text[start:end], text[next_start:next_end], width):
+    texts = [text[start:end] for start, end in lines]
+    width = max(len(line.strip()) for line in texts)
+    start, first, unended = lines[0][0], texts[0], 0
+    for (_, end), (next_start, _), line, next_line in zip(
+        lines, lines[1:], texts, texts[1:], strict=False
+    ):
+        unended = 0 if _SENTENCE_END.search(line) else unended + 1
+        if unended >= _MAX_WRAPPED_LINES or not _wraps(first, line, next_line, width):
             yield start, end
-            start = next_start
+            start, first, unended = next_start, next_line, 0
     yield start, lines[-1][1]
 
 
-def _wraps(line: str, next_line: str, width: int) -> bool:
-    """Whether next_line continues the sentence that line (from its segment's start) began."""
-    last = line[line.rfind("\n") + 1 :]
-    if _LINE_END.search(last) or _BLOCK_LINE.match(last) or _BLOCK_LINE.match(next_line):
+def _wraps(first: str, line: str, next_line: str, width: int) -> bool:
+    """Whether next_line continues the sentence in line, the last line of a segment that
+    began with first."""
+    if _LINE_END.search(line) or _BLOCK_LINE.match(line) or _BLOCK_LINE.match(next_line):
         return False
     if _BULLET.match(next_line):
         return False
-    if _NUMBERED.match(next_line) and (_NUMBERED.match(line) or _BULLET.match(line)):
+    if _NUMBERED.match(next_line) and (_NUMBERED.match(first) or _BULLET.match(first)):
         return False
     # No sentence or heading starts in lower case.
-    return next_line.lstrip()[:1].islower() or len(last.strip()) >= _WRAPPED_WIDTH * width
+    return next_line.lstrip()[:1].islower() or len(line.strip()) >= _WRAPPED_WIDTH * width
 
 
 def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:

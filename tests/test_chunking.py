@@ -122,3 +122,15 @@ def test_a_short_line_before_a_capital_is_a_heading_not_a_wrap() -> None:
         "Launch the upgraded corridor together.",
         "Short line\ncontinues in lower case.",
     ]
+
+
+def test_lines_without_a_sentence_end_join_ten_at_most() -> None:
+    # A table or log pasted as text: rows of one width, none ending a sentence.
+    rows = [
+        f"Row {i} Pakistan China corridor tonnage {1000 + i} and value {2000 + i}"
+        for i in range(25)
+    ]
+    text = "\n".join(rows)
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    assert [s.count("\n") + 1 for s in sentences] == [10, 10, 5]
+    assert "\n".join(sentences) == text
