@@ -149,12 +149,17 @@ def _unwrap(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]
 def _wraps(first: str, line: str, next_line: str, width: int) -> bool:
     """Whether next_line continues the sentence in line, the last line of a segment that
     began with first."""
-    if _LINE_END.search(line) or _BLOCK_LINE.match(line) or _BLOCK_LINE.match(next_line):
-        return False
-    if _BULLET.match(next_line):
+    if _BLOCK_LINE.match(line) or _BLOCK_LINE.match(next_line) or _BULLET.match(next_line):
         return False
     if _NUMBERED.match(next_line) and (_NUMBERED.match(first) or _BULLET.match(first)):
         return False
+    if ending := _LINE_END.search(line):
+        # As within a line, a period after an abbreviation ("Dr.") or before lower case ends
+        # nothing; a colon ends a lead-in.
+        return ending.group().startswith(".") and (
+            _is_abbreviation(line, 0, ending.start())
+            or not _next_starts_sentence(next_line, 0, len(next_line))
+        )
     # No sentence or heading starts in lower case.
     return next_line.lstrip()[:1].islower() or len(line.strip()) >= _WRAPPED_WIDTH * width
 

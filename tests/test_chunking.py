@@ -134,3 +134,20 @@ def test_lines_without_a_sentence_end_join_ten_at_most() -> None:
     sentences = [text[s.start : s.end] for s in split_sentences(text)]
     assert [s.count("\n") + 1 for s in sentences] == [10, 10, 5]
     assert "\n".join(sentences) == text
+
+
+def test_a_line_ending_in_an_abbreviation_or_before_lower_case_wraps() -> None:
+    text = (
+        "The delegation was led by Dr.\n"
+        "Smith of the planning ministry, who cited several ports, e.g.\n"
+        "Gwadar and Karachi, and other sites etc.\n"
+        "as examples.\n"
+        "It ended there.\n"
+        "Next one."
+    )
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "The delegation was led by Dr.\nSmith of the planning ministry, who cited several "
+        "ports, e.g.\nGwadar and Karachi, and other sites etc.\nas examples.",
+        "It ended there.",
+        "Next one.",
+    ]
