@@ -5,6 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa_bot import store as store_module
+from qa_bot.chunking import SPLITTING_VERSION
+from qa_bot.config import Settings
+from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import StoreError
 from qa_bot.ingest import MAX_PREFIX_TITLE, ingest_paths
 from qa_bot.runtime import Runtime, open_runtime
@@ -37,6 +41,24 @@ def test_chunks_keep_their_origin(sample_runtime: Runtime, tmp_path: Path) -> No
         assert meta["source"].endswith("docs/cpec-2.0-strategic-dialogue.txt")
         assert len(meta["content_hash"]) == 64
         assert chunk_id.startswith(meta["doc_id"])
+
+
+def test_a_store_split_by_an_older_version_is_rechunked(
+    settings: Settings, embedder: SentenceEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wrapped.txt"
+    path.write_text(
+        "The committee met in Beijing on January 4 and agreed to extend the\n"
+        "corridor to Gwadar, with a second phase planned for the spring.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(store_module, "SPLITTING_VERSION", SPLITTING_VERSION - 1)
+    old = open_runtime(settings, embedder=embedder)
+    assert ingest_paths([path], old.store, show_progress=False).counts == {"added": 1}
+    monkeypatch.undo()
+    current = open_runtime(settings, embedder=embedder)
+    assert ingest_paths([path], current.store, show_progress=False).counts == {"replaced": 1}
+    assert ingest_paths([path], current.store, show_progress=False).counts == {"unchanged": 1}
 
 
 def test_changed_file_leaves_no_stale_chunks(runtime: Runtime, tmp_path: Path) -> None:
