@@ -87,8 +87,9 @@ def split_holdout(
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
-    lowered = text.lower()
-    return any(gold.strip() and gold.strip().lower() in lowered for gold in answers)
+    """Case and spacing aside: a passage wrapped over lines still holds an answer it spans."""
+    spaced = " ".join(text.lower().split())
+    return any(gold.strip() and " ".join(gold.lower().split()) in spaced for gold in answers)
 
 
 def first_sentence(answer_text: str) -> str:

@@ -110,10 +110,13 @@ def test_context_counts_chunks_in_rank_order_up_to_the_budget() -> None:
     assert ev.context_within([]) == ""
 
 
-def test_gold_matching_is_case_insensitive_and_ignores_blank_gold() -> None:
+def test_gold_matching_ignores_case_spacing_and_blank_gold() -> None:
     assert ev.contains_answer("Moved to NEW YORK City", ["new york"])
     assert not ev.contains_answer("anything", ["", "  "])
     assert ev.contains_answer("x 1856 y", ["", "1856"])
+    assert ev.contains_answer("Foreign Minister Wang\nYi and Dar", ["wang yi"])
+    assert ev.contains_answer("Wang Yi", ["Wang  Yi "])
+    assert not ev.contains_answer("WangYi", ["wang yi"])
 
 
 @pytest.mark.parametrize(
