@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-scale loadtest clean
+.PHONY: install run test lint format bench bench-pdf bench-scale loadtest clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ format: install
 # Our chain and the tutorial recipe on ../shared/squad-dev (or BENCH_ARGS="path/to/data").
 bench: install
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# The same articles as text files and as PDFs (wrapped lines, page breaks), 1,500 questions;
+# about 8 minutes.
+bench-pdf: install
+	$(BIN)/python benchmarks/bench_pdf.py $(BENCH_ARGS)
 
 # Ingest and query at 10k and 100k chunks of Debian's documentation packages (see
 # benchmarks/bench_scale.py), embedded and server, beside the tutorial recipe; about an hour on

@@ -1,0 +1,93 @@
+"""`make bench-pdf`: the same articles as text files and as PDFs, asked the same questions.
+
+A PDF's text comes out one printed line at a time, so this shows how much of qa_bot's quality
+survives the trip through a PDF (sentences wrapped over lines, paragraphs cut by page breaks).
+The articles are rendered as a plain report would be: wrapped at 100 characters, Helvetica 10pt,
+64 lines a page (reportlab, a dev dependency). Both rows come from qa_bot.evaluation.
+
+    python benchmarks/bench_pdf.py [DATA_DIR] [--sample N] [--seed S] [--json OUT]
+
+DATA_DIR holds docs/ and questions.jsonl (default: ../shared/squad-dev beside the repo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import tempfile
+import textwrap
+from pathlib import Path
+
+from reportlab.pdfgen import canvas
+
+from qa_bot import evaluation as ev
+from qa_bot.config import Settings, apply_environment
+from qa_bot.embeddings import make_embedder
+from qa_bot.loaders import iter_files
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
+WIDTH = 100  # characters a line
+TOP, BOTTOM, LEADING = 800, 40, 12  # points
+
+
+def render_pdf(text: str, path: Path) -> Path:
+    """Each paragraph (blank-line separated) wrapped at WIDTH, one drawn line per text line."""
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica", 10)
+    y = TOP
+    for paragraph in (p for p in text.split("\n\n") if p.strip()):
+        for line in textwrap.wrap(paragraph, WIDTH):
+            if y < BOTTOM:
+                pdf.showPage()
+                pdf.setFont("Helvetica", 10)
+                y = TOP
+            pdf.drawString(40, y, line)
+            y -= LEADING
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sample", type=int, default=1500, help="questions (default 1500)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if not (args.data / "questions.jsonl").exists():
+        parser.error(f"no questions.jsonl in {args.data}; give the data folder as an argument")
+
+    settings = Settings()
+    apply_environment(settings)
+    embedder = make_embedder(settings)
+    files = list(iter_files([args.data / "docs"]))
+    asked = ev.sample(ev.load_questions(args.data / "questions.jsonl"), args.sample, args.seed)
+
+    print(f"qa_bot on {len(files)} text files, {len(asked)} questions")
+    text_run = ev.run_eval(settings, embedder, files, asked, progress=print)
+    with tempfile.TemporaryDirectory(prefix="qa-bot-pdf-") as folder:
+        pdfs = [
+            render_pdf(path.read_text(encoding="utf-8"), Path(folder) / f"{path.stem}.pdf")
+            for path in files
+        ]
+        as_pdf = [dataclasses.replace(q, doc=f"{Path(q.doc).stem}.pdf") for q in asked]
+        print(f"qa_bot on the same articles as {len(pdfs)} PDFs")
+        pdf_run = ev.run_eval(settings, embedder, pdfs, as_pdf, progress=print)
+    # The reranker knows its training articles by their text file names.
+    pdf_figures = pdf_run.figures | ev.unseen_figures(pdf_run.outcomes, asked, text_run.trained_on)
+    rows = {"text": text_run.figures, "pdf": pdf_figures}
+    rows["ratio"] = {
+        key: pdf_figures[key] / value
+        for key, value in text_run.figures.items()
+        if key != "questions" and isinstance(pdf_figures.get(key), float | int) and value
+    }
+    print()
+    print(ev.format_table(rows))
+    if args.json:
+        args.json.write_text(json.dumps({k: rows[k] for k in ("text", "pdf")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
