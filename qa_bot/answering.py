@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
+from qa_bot.chunking import one_line
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import terms
@@ -183,7 +184,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
             # A sentence wrapped over lines in its file reads as one line in the answer.
-            parts.append(f"{' '.join(sentence.text.split())} [{sentence.doc_index + 1}]")
+            parts.append(f"{one_line(sentence.text)} [{sentence.doc_index + 1}]")
             highlights.setdefault(sentence.doc_index, (sentence.start, sentence.end))
         sources = [
             Source(**{**source.__dict__, "highlight": highlights.get(i)})

@@ -26,6 +26,7 @@ _ABBREVIATIONS = frozenset(
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
 _NEWLINE = re.compile("\n")
+_HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
 # A line ending like this is not continued by the next one.
 _LINE_END = re.compile(r"""[.!?…:]["'”’)\]]*\s*$""")
 # Lines that stand alone: markdown headings and table rows.
@@ -74,6 +75,12 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
             cursor = end
         _append_trimmed(spans, text, cursor, line_end, offset)
     return spans
+
+
+def one_line(text: str) -> str:
+    """A sentence as it reads, to quote it: its line breaks become spaces, and a word
+    hyphenated at a line break is one word again ("all-\nweather": "all-weather")."""
+    return " ".join(_HYPHEN_BREAK.sub("-", text).split())
 
 
 def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int) -> list[Chunk]:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from qa_bot.answers import Answer
+from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
 from qa_bot.config import Settings, apply_environment, load_settings
 from qa_bot.errors import EmptyStoreError, QaBotError
@@ -287,7 +288,7 @@ def render_answer(answer: Answer, *, with_text: bool = True) -> str:
         for source in citations:
             lines.append(f"  [{source.number}] {source.location}")
             if source.supporting_sentence:
-                lines.append(f'      "{source.supporting_sentence}"')
+                lines.append(f'      "{one_line(source.supporting_sentence)}"')
     elif answer.abstained:
         lines.append(f"(confidence {answer.confidence:.0%})")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_bot.answers import Answer
-from qa_bot.chunking import split_sentences
+from qa_bot.chunking import one_line, split_sentences
 from qa_bot.condense import Turn
 from qa_bot.errors import QaBotError
 
@@ -88,7 +88,7 @@ def split_holdout(
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """Case and spacing aside: a passage wrapped over lines still holds an answer it spans."""
-    spaced = " ".join(text.lower().split())
+    spaced = one_line(text).lower()
     return any(gold.strip() and " ".join(gold.lower().split()) in spaced for gold in answers)
 
 

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from qa_bot.answers import Answer, Source
+from qa_bot.chunking import one_line
 
 # A marker [n] as it stands after escape_md: \[n\].
 _ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")
@@ -75,7 +76,7 @@ def sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
     for source in ordered:
         is_cited = source.number in cited
         quote = (
-            f"<div class='qa-quote'>“{html.escape(source.supporting_sentence or '')}”</div>"
+            f"<div class='qa-quote'>“{html.escape(one_line(source.supporting_sentence))}”</div>"
             if source.supporting_sentence
             else ""
         )

@@ -4,6 +4,7 @@ import textwrap
 from pathlib import Path
 
 from qa_bot.answers import NOT_FOUND
+from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime
@@ -85,4 +86,4 @@ def test_a_sentence_wrapped_over_pdf_lines_is_answered_whole(
     cited = answer.citations[0]
     assert cited.page == 1
     assert "\n" in cited.supporting_sentence
-    assert " ".join(cited.supporting_sentence.split()) in answer.text
+    assert one_line(cited.supporting_sentence) in answer.text

@@ -1,4 +1,4 @@
-from qa_bot.chunking import chunk_document, split_sentences
+from qa_bot.chunking import chunk_document, one_line, split_sentences
 from qa_bot.loaders import LoadedDocument, PageSpan
 
 
@@ -151,3 +151,10 @@ def test_a_line_ending_in_an_abbreviation_or_before_lower_case_wraps() -> None:
         "It ended there.",
         "Next one.",
     ]
+
+
+def test_a_wrapped_sentence_is_quoted_on_one_line() -> None:
+    assert one_line("the all-\nweather partners\n  agreed ") == "the all-weather partners agreed"
+    assert one_line("Pakistan-\nChina talks") == "Pakistan-China talks"
+    # A dash between words is not a hyphenated word.
+    assert one_line("talks -\nand more") == "talks - and more"

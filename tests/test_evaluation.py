@@ -116,6 +116,7 @@ def test_gold_matching_ignores_case_spacing_and_blank_gold() -> None:
     assert ev.contains_answer("x 1856 y", ["", "1856"])
     assert ev.contains_answer("Foreign Minister Wang\nYi and Dar", ["wang yi"])
     assert ev.contains_answer("Wang Yi", ["Wang  Yi "])
+    assert ev.contains_answer("the all-\nweather partners", ["all-weather"])
     assert not ev.contains_answer("WangYi", ["wang yi"])
 
 
