@@ -359,7 +359,7 @@ def test_eval_reports_citation_rates_through_an_endpoint(
 
     def reply(body: dict) -> str:
         prompt = body["messages"][-1]["content"]
-        chunk = prompt.split('<document number="1"')[1].split(">\n", 1)[1]
+        chunk = prompt.split('<document number="1"')[1].split(">\n", 1)[1].split("\n</document>")[0]
         first = split_sentences(chunk)[0]
         return f"{chunk[first.start : first.end]} [1] The Pope attended the talks [9]."
 
