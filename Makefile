@@ -37,7 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 # The same articles as text files and as PDFs (wrapped lines, page breaks), 1,500 questions;
-# about 8 minutes.
+# about 6 minutes.
 bench-pdf: install
 	$(BIN)/python benchmarks/bench_pdf.py $(BENCH_ARGS)
 
