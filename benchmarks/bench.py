@@ -22,7 +22,7 @@ from recipe import recipe_store
 
 from qa_bot import evaluation as ev
 from qa_bot.config import Settings, apply_environment
-from qa_bot.embeddings import make_embedder, resolve_model
+from qa_bot.embeddings import SentenceEmbedder, make_embedder, resolve_model
 from qa_bot.loaders import iter_files
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
@@ -51,23 +51,40 @@ def run_recipe(files: list[Path], questions: list[ev.Question], model: str) -> d
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def data_parser(doc: str, sample_default: int | None) -> argparse.ArgumentParser:
+    """The arguments every squad-dev benchmark takes: DATA_DIR, --sample, --seed, --json."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--sample", type=int, default=None, help="questions per run (default all)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=sample_default,
+        help=f"questions (default {sample_default or 'all'})",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--holdout", type=int, default=8, help="articles left out for abstention")
-    parser.add_argument("--follow-ups", type=int, default=300)
     parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
+    return parser
+
+
+def open_data(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[Settings, SentenceEmbedder, list[Path], list[ev.Question]]:
+    """The settings (environment applied), the embedder, the articles and all their questions."""
     if not (args.data / "questions.jsonl").exists():
         parser.error(f"no questions.jsonl in {args.data}; give the data folder as an argument")
-
     settings = Settings()
     apply_environment(settings)
-    embedder = make_embedder(settings)
     files = list(iter_files([args.data / "docs"]))
     questions = ev.load_questions(args.data / "questions.jsonl")
+    return settings, make_embedder(settings), files, questions
+
+
+def main() -> None:
+    parser = data_parser(__doc__, sample_default=None)
+    parser.add_argument("--holdout", type=int, default=8, help="articles left out for abstention")
+    parser.add_argument("--follow-ups", type=int, default=300)
+    args = parser.parse_args()
+    settings, embedder, files, questions = open_data(parser, args)
     asked = ev.sample(questions, args.sample, args.seed)
     pairs = ev.sample(
         ev.make_follow_ups(questions, *ev.read_articles(files)), args.follow_ups, args.seed

@@ -12,21 +12,17 @@ DATA_DIR holds docs/ and questions.jsonl (default: ../shared/squad-dev beside th
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import tempfile
 import textwrap
 from pathlib import Path
 
+from bench import data_parser, open_data
 from reportlab.pdfgen import canvas
 
 from qa_bot import evaluation as ev
-from qa_bot.config import Settings, apply_environment
-from qa_bot.embeddings import make_embedder
-from qa_bot.loaders import iter_files
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "squad-dev"
 WIDTH = 100  # characters a line
 TOP, BOTTOM, LEADING = 800, 40, 12  # points
 
@@ -50,20 +46,10 @@ def render_pdf(text: str, path: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--sample", type=int, default=1500, help="questions (default 1500)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=None)
+    parser = data_parser(__doc__, sample_default=1500)
     args = parser.parse_args()
-    if not (args.data / "questions.jsonl").exists():
-        parser.error(f"no questions.jsonl in {args.data}; give the data folder as an argument")
-
-    settings = Settings()
-    apply_environment(settings)
-    embedder = make_embedder(settings)
-    files = list(iter_files([args.data / "docs"]))
-    asked = ev.sample(ev.load_questions(args.data / "questions.jsonl"), args.sample, args.seed)
+    settings, embedder, files, questions = open_data(parser, args)
+    asked = ev.sample(questions, args.sample, args.seed)
 
     print(f"qa_bot on {len(files)} text files, {len(asked)} questions")
     text_run = ev.run_eval(settings, embedder, files, asked, progress=print)
