@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,11 @@ from qa_bot.sandbox import (
 )
 
 PAGE_SEPARATOR = "\n\n"
+# A PDF's running headers, footers and page numbers are among the first and last lines of a
+# page, and recur on at least this share of its pages.
+_EDGE_LINES = 2
+_FURNITURE_SHARE = 0.4
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -219,11 +226,13 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
                     raise EncryptedDocumentError(str(path), "encrypted PDF")
             except (FileNotDecryptedError, NotImplementedError) as exc:
                 raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
+        texts = strip_page_furniture(
+            [_normalise_newlines(page.extract_text() or "").strip() for page in reader.pages]
+        )
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0
-        for number, page in enumerate(reader.pages, start=1):
-            page_text = _normalise_newlines(page.extract_text() or "").strip()
+        for number, page_text in enumerate(texts, start=1):
             if not page_text:
                 continue
             if parts:
@@ -240,6 +249,51 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
     if not parts:
         raise EmptyDocumentError(str(path), "no extractable text (a scanned PDF needs OCR first)")
     return PAGE_SEPARATOR.join(parts), title, tuple(pages)
+
+
+def strip_page_furniture(pages: list[str]) -> list[str]:
+    """The pages' text without running headers, footers and page numbers.
+
+    Left in, a footer is read into the sentence a page break cuts, quoted in answers and
+    matched by searches. A line is furniture when it is among the first or last lines of a
+    page and recurs there on many pages: word for word ("Annual Report 2024"), or with a number
+    that counts the pages ("Page 3 of 12", "- 3 -").
+    """
+    needed = max(2, math.ceil(_FURNITURE_SHARE * len(pages)))
+    lines = [page.split("\n") for page in pages]
+    edges = [_edge_lines(page_lines) for page_lines in lines]
+    same: Counter[str] = Counter()
+    numbered: dict[str, Counter[int]] = {}
+    for index, (page_lines, edge) in enumerate(zip(lines, edges, strict=True)):
+        texts = {_plain(page_lines[i]) for i in edge}
+        same.update(texts)
+        for text in texts:
+            # The offsets from this page's index at which the line's numbers would count pages.
+            offsets = {int(n) - index for n in _NUMBER.findall(text)[:4]}
+            numbered.setdefault(_NUMBER.sub("#", text), Counter()).update(offsets)
+    furniture = {text for text, pages_with in same.items() if pages_with >= needed}
+    counting = {
+        key for key, offsets in numbered.items() if max(offsets.values(), default=0) >= needed
+    }
+    return [
+        "\n".join(
+            line
+            for i, line in enumerate(page_lines)
+            if i not in edge
+            or (_plain(line) not in furniture and _NUMBER.sub("#", _plain(line)) not in counting)
+        ).strip()
+        for page_lines, edge in zip(lines, edges, strict=True)
+    ]
+
+
+def _edge_lines(lines: list[str]) -> set[int]:
+    """Indices of a page's first and last few non-blank lines."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return {*filled[:_EDGE_LINES], *filled[-_EDGE_LINES:]}
+
+
+def _plain(line: str) -> str:
+    return " ".join(line.lower().split())
 
 
 def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:

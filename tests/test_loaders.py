@@ -9,7 +9,7 @@ from qa_bot.errors import (
     UnsupportedFileError,
 )
 from qa_bot.ingest import ingest_file
-from qa_bot.loaders import iter_files, load_document
+from qa_bot.loaders import iter_files, load_document, strip_page_furniture
 from tests.factories import make_docx, make_pdf
 
 
@@ -54,6 +54,37 @@ def test_pdf_pages_have_offsets(tmp_path: Path) -> None:
     assert [p.page for p in doc.pages] == [1, 2]
     for page, expected in zip(doc.pages, ["Apples", "Pears"], strict=True):
         assert doc.text[page.start : page.end].startswith(expected)
+
+
+def test_pdf_running_headers_footers_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    bodies = [
+        "Apples grow on trees in the north of the valley.",
+        "Pears are sweet and ripen late in the season.",
+        "Plums are sour until the first frost of the year.",
+    ]
+    pages = [
+        f"Orchard Report 2025\nConfidential\n{body}\nPage {number} of 3"
+        for number, body in enumerate(bodies, start=1)
+    ]
+    doc = load_document(make_pdf(tmp_path / "orchard.pdf", pages))
+    for furniture in ("Orchard Report", "Confidential", "Page", "of 3"):
+        assert furniture not in doc.text
+    assert [doc.text[p.start : p.end] for p in doc.pages] == bodies
+
+
+def test_page_furniture_is_only_what_recurs_at_page_edges() -> None:
+    pages = [
+        "- 7 -\nRevenue rose 4 percent.\nNote: see the annex.\nApples.\nPears.",
+        "- 8 -\nRevenue rose 9 percent.\nNote: see the annex.\nPlums.\nFigs.",
+    ]
+    # "- 7 -", "- 8 -" count the pages: dropped. A line that recurs in the middle of pages, a
+    # line whose number does not count pages, and a line at the edge of one page only: kept.
+    assert strip_page_furniture(pages) == [
+        "Revenue rose 4 percent.\nNote: see the annex.\nApples.\nPears.",
+        "Revenue rose 9 percent.\nNote: see the annex.\nPlums.\nFigs.",
+    ]
+    # A single page has nothing to recur.
+    assert strip_page_furniture(["Page 1\nText."]) == ["Page 1\nText."]
 
 
 def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
