@@ -30,11 +30,23 @@ class Source:
     score: float
     # The supporting sentence, as offsets into `text`, when the answer cites this chunk.
     highlight: tuple[int, int] | None = None
+    # The page the chunk ends on: the next one when its last sentence runs on over a page break.
+    last_page: int | None = None
+
+    @property
+    def pages(self) -> str | None:
+        """As a reader cites them: "4", or "4-5" for a chunk that ends on the next page."""
+        if self.page is None:
+            return None
+        if self.last_page is None or self.last_page == self.page:
+            return str(self.page)
+        return f"{self.page}-{self.last_page}"
 
     @property
     def location(self) -> str:
-        page = f", page {self.page}" if self.page is not None else ""
-        return f"{self.file_name}{page}, chars {self.start}-{self.end}"
+        pages = self.pages
+        where = "" if pages is None else f", {'pages' if '-' in pages else 'page'} {pages}"
+        return f"{self.file_name}{where}, chars {self.start}-{self.end}"
 
     @property
     def supporting_sentence(self) -> str | None:
@@ -44,6 +56,7 @@ class Source:
     def from_document(cls, number: int, doc: Document) -> Source:
         meta = doc.metadata
         page = meta.get("page")
+        last_page = meta.get("last_page", page)
         return cls(
             number=number,
             chunk_id=str(doc.id or meta.get("chunk_id", "")),
@@ -55,6 +68,7 @@ class Source:
             end=int(meta.get("end", 0)),
             text=doc.page_content,
             score=float(meta.get("score_rrf", 0.0)),
+            last_page=int(last_page) if last_page is not None else None,
         )
 
 

@@ -70,6 +70,7 @@ def citation_dict(source: Source) -> dict[str, Any]:
         "file_name": source.file_name,
         "title": source.title,
         "page": source.page,
+        "last_page": source.last_page,
         "start": source.start,
         "end": source.end,
         "chunk_id": source.chunk_id,

@@ -1,20 +1,24 @@
 """Split document text into sentences, and sentences into chunks that keep their offsets.
 
-Chunks end on sentence boundaries so that every cited passage reads as whole sentences, and a
-chunk never spans two PDF pages, so its page number is exact.
+Chunks end on sentence boundaries so that every cited passage reads as whole sentences. A chunk
+holds the sentences that begin on one PDF page; only a sentence that a page break cuts runs on
+into the next page, and the chunk's last_page then says so.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import groupby, pairwise
 
-from qa_bot.loaders import LoadedDocument
+from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 
 # Part of every stored document's version: a change to how text splits re-chunks the stored
-# copy at its next ingest (3: a line break that only wraps text no longer ends a sentence).
-SPLITTING_VERSION = 3
+# copy at its next ingest (3: a line break that only wraps text no longer ends a sentence;
+# 4: a PDF's running headers and footers are dropped, and a page break can fall in a sentence).
+SPLITTING_VERSION = 4
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -50,7 +54,8 @@ class Span:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a document: text[start:end], its sentences (relative offsets) and page."""
+    """A passage of a document: text[start:end], its sentences (relative offsets) and the
+    pages it starts and ends on."""
 
     index: int
     start: int
@@ -58,6 +63,7 @@ class Chunk:
     text: str
     sentences: tuple[Span, ...]
     page: int | None = None
+    last_page: int | None = None
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
@@ -85,18 +91,12 @@ def one_line(text: str) -> str:
 
 def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     """Pack consecutive sentences into chunks of at most chunk_size characters."""
-    regions = (
-        [(page.page, page.start, page.end) for page in document.pages]
-        if document.pages
-        else [(None, 0, len(document.text))]
-    )
+    sentences = split_sentences(_joined_pages(document))
+    pieces = [piece for span in sentences for piece in _split_long(document.text, span, chunk_size)]
+    page_at = _page_finder(document.pages)
     chunks: list[Chunk] = []
-    for page, start, end in regions:
-        sentences = split_sentences(document.text[start:end], offset=start)
-        pieces = [
-            piece for span in sentences for piece in _split_long(document.text, span, chunk_size)
-        ]
-        for group in _pack(pieces, chunk_size, chunk_overlap):
+    for page, on_page in groupby(pieces, key=lambda span: page_at(span.start)):
+        for group in _pack(list(on_page), chunk_size, chunk_overlap):
             first, last = group[0].start, group[-1].end
             chunks.append(
                 Chunk(
@@ -106,9 +106,34 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
                     text=document.text[first:last],
                     sentences=tuple(Span(s.start - first, s.end - first) for s in group),
                     page=page,
+                    last_page=page_at(last - 1),
                 )
             )
     return chunks
+
+
+def _joined_pages(document: LoadedDocument) -> str:
+    """The text to split, with each break between pages a single line break (and a space, to
+    keep every offset), so a sentence a page break cuts reads on as on paper."""
+    text, parts, cursor = document.text, [], 0
+    for before, after in pairwise(document.pages):
+        if text[before.end : after.start] == PAGE_SEPARATOR:
+            parts += [text[cursor : before.end], "\n" + " " * (len(PAGE_SEPARATOR) - 1)]
+            cursor = after.start
+    parts.append(text[cursor:])
+    return "".join(parts)
+
+
+def _page_finder(pages: tuple[PageSpan, ...]) -> Callable[[int], int | None]:
+    """offset -> the page holding text[offset] (None for a document without pages)."""
+    starts = [page.start for page in pages]
+
+    def page_at(offset: int) -> int | None:
+        if not pages:
+            return None
+        return pages[max(bisect.bisect_right(starts, offset) - 1, 0)].page
+
+    return page_at
 
 
 def _segments(text: str) -> Iterator[tuple[int, int]]:

@@ -79,6 +79,8 @@ def format_context(docs: list[Document]) -> str:
         where = str(meta.get("file_name") or meta.get("source") or "unknown")
         if meta.get("page") is not None:
             where += f", page {meta['page']}"
+            if meta.get("last_page") is not None:
+                where += f"-{meta['last_page']}"
         text = _TAG.sub("‹\\1document", doc.page_content)
         source = _TAG.sub("‹\\1document", where).replace('"', "'")
         blocks.append(f'<document number="{number}" source="{source}">\n{text}\n</document>')

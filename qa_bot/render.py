@@ -29,6 +29,7 @@ def answer_to_dict(answer: Answer) -> dict:
                 "file_name": s.file_name,
                 "source": s.source,
                 "page": s.page,
+                "last_page": s.last_page,
                 "start": s.start,
                 "end": s.end,
                 "chunk_id": s.chunk_id,

@@ -376,6 +376,8 @@ class DocumentStore:
         }
         if chunk.page is not None:
             meta["page"] = chunk.page
+        if chunk.last_page is not None and chunk.last_page != chunk.page:
+            meta["last_page"] = chunk.last_page
         return meta
 
 

@@ -87,3 +87,29 @@ def test_a_sentence_wrapped_over_pdf_lines_is_answered_whole(
     assert cited.page == 1
     assert "\n" in cited.supporting_sentence
     assert one_line(cited.supporting_sentence) in answer.text
+
+
+def test_a_sentence_over_a_page_break_is_answered_whole_without_the_footer(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # A report with a running header and a page number on every page; the sentence naming the
+    # co-chairs runs over the break between pages 1 and 2.
+    paragraphs = [p for p in SAMPLE_DOC.read_text("utf-8").split("\n\n") if p.strip()]
+    lines = [line for p in paragraphs for line in textwrap.wrap(p, 90)]
+    assert lines[13].endswith("co-chaired by Chinese Foreign")
+    bodies = [lines[:14]] + [lines[i : i + 30] for i in range(14, len(lines), 30)]
+    pages = [
+        "\n".join(["CPEC 2.0 briefing", *body, f"Page {n} of {len(bodies)}"])
+        for n, body in enumerate(bodies, start=1)
+    ]
+    make_pdf(tmp_path / "cpec.pdf", pages)
+    ingest_paths([tmp_path / "cpec.pdf"], runtime.store, show_progress=False)
+
+    answer = _ask(runtime, "Who co-chaired the dialogue?")
+    first = answer.text.split("[")[0]
+    assert first.startswith("The decision was announced")
+    assert "Chinese Foreign Minister Wang Yi and Pakistan’s Deputy Prime Minister" in first
+    assert "Page" not in first and "briefing" not in first
+    cited = answer.citations[0]
+    assert (cited.page, cited.last_page) == (1, 2)
+    assert "pages 1-2" in cited.location

@@ -1,5 +1,5 @@
 from qa_bot.chunking import chunk_document, one_line, split_sentences
-from qa_bot.loaders import LoadedDocument, PageSpan
+from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 
 
 def _doc(text: str, pages: tuple[PageSpan, ...] = ()) -> LoadedDocument:
@@ -56,17 +56,39 @@ def test_long_sentence_is_split_at_words() -> None:
     assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
 
 
-def test_chunks_never_span_pages() -> None:
-    page_one = "Page one talks about apples. " * 5
-    page_two = "Page two talks about pears. " * 5
-    text = page_one.strip() + "\n\n" + page_two.strip()
-    pages = (
-        PageSpan(1, 0, len(page_one.strip())),
-        PageSpan(2, len(page_one.strip()) + 2, len(text)),
-    )
-    chunks = chunk_document(_doc(text, pages), chunk_size=1000, chunk_overlap=0)
-    assert [c.page for c in chunks] == [1, 2]
+def _paged(*pages: str) -> LoadedDocument:
+    """A document as the PDF loader returns it: pages joined by PAGE_SEPARATOR, with spans."""
+    spans, offset = [], 0
+    for number, page in enumerate(pages, start=1):
+        spans.append(PageSpan(number, offset, offset + len(page)))
+        offset += len(page) + len(PAGE_SEPARATOR)
+    return _doc(PAGE_SEPARATOR.join(pages), tuple(spans))
+
+
+def test_a_chunk_holds_the_sentences_of_one_page() -> None:
+    page_one = ("Page one talks about apples. " * 5).strip()
+    page_two = ("Page two talks about pears. " * 5).strip()
+    chunks = chunk_document(_paged(page_one, page_two), chunk_size=1000, chunk_overlap=0)
+    assert [(c.page, c.last_page) for c in chunks] == [(1, 1), (2, 2)]
     assert "pears" not in chunks[0].text and "apples" not in chunks[1].text
+
+
+def test_a_sentence_cut_by_a_page_break_stays_whole() -> None:
+    document = _paged(
+        "Apples grow on trees.\nThe orchard's second harvest is sold in the market of\nthe",
+        "old town every autumn. Pears are sweet.\nPlums are sour.",
+    )
+    chunks = chunk_document(document, chunk_size=120, chunk_overlap=0)
+    sentences = [one_line(c.text[s.start : s.end]) for c in chunks for s in c.sentences]
+    assert sentences == [
+        "Apples grow on trees.",
+        "The orchard's second harvest is sold in the market of the old town every autumn.",
+        "Pears are sweet.",
+        "Plums are sour.",
+    ]
+    # The chunk starts on page 1 and ends on page 2; the next one starts after the sentence.
+    assert [(c.page, c.last_page) for c in chunks] == [(1, 2), (2, 2)]
+    assert chunks[1].text == "Pears are sweet.\nPlums are sour."
 
 
 def test_wrapped_lines_join_into_their_sentence() -> None:
