@@ -3,7 +3,8 @@
 A PDF's text comes out one printed line at a time, so this shows how much of qa_bot's quality
 survives the trip through a PDF (sentences wrapped over lines, paragraphs cut by page breaks).
 The articles are rendered as a plain report would be: wrapped at 100 characters, Helvetica 10pt,
-64 lines a page (reportlab, a dev dependency). Both rows come from qa_bot.evaluation.
+64 lines a page, under a running header (the title) and over a page number (reportlab, a dev
+dependency). Both rows come from qa_bot.evaluation.
 
     python benchmarks/bench_pdf.py [DATA_DIR] [--sample N] [--seed S] [--json OUT]
 
@@ -28,21 +29,33 @@ TOP, BOTTOM, LEADING = 800, 40, 12  # points
 
 
 def render_pdf(text: str, path: Path) -> Path:
-    """Each paragraph (blank-line separated) wrapped at WIDTH, one drawn line per text line."""
+    """Each paragraph (blank-line separated) wrapped at WIDTH, one drawn line per text line,
+    under a running header (the title) and over a page number, as a report is printed."""
+    title = path.stem.replace("_", " ")
     pdf = canvas.Canvas(str(path))
-    pdf.setFont("Helvetica", 10)
-    y = TOP
+    page = 0
+    y = BOTTOM - 1
     for paragraph in (p for p in text.split("\n\n") if p.strip()):
         for line in textwrap.wrap(paragraph, WIDTH):
             if y < BOTTOM:
-                pdf.showPage()
+                if page:
+                    _footer(pdf, page)
+                page += 1
+                pdf.setFont("Helvetica", 8)
+                pdf.drawString(40, TOP + 2 * LEADING, title)
                 pdf.setFont("Helvetica", 10)
                 y = TOP
             pdf.drawString(40, y, line)
             y -= LEADING
-    pdf.showPage()
+    _footer(pdf, page)
     pdf.save()
     return path
+
+
+def _footer(pdf: canvas.Canvas, page: int) -> None:
+    pdf.setFont("Helvetica", 8)
+    pdf.drawString(290, BOTTOM - 2 * LEADING, f"Page {page}")
+    pdf.showPage()
 
 
 def main() -> None:
