@@ -27,11 +27,6 @@ from qa_bot.sandbox import (
 )
 
 PAGE_SEPARATOR = "\n\n"
-# A PDF's running headers, footers and page numbers are among the first and last lines of a
-# page, and recur on at least this share of its pages.
-_EDGE_LINES = 2
-_FURNITURE_SHARE = 0.4
-_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -249,6 +244,13 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
     if not parts:
         raise EmptyDocumentError(str(path), "no extractable text (a scanned PDF needs OCR first)")
     return PAGE_SEPARATOR.join(parts), title, tuple(pages)
+
+
+# A PDF's running headers, footers and page numbers are among the first and last lines of a
+# page, and recur on at least this share of its pages.
+_EDGE_LINES = 2
+_FURNITURE_SHARE = 0.4
+_NUMBER = re.compile(r"\d+")
 
 
 def strip_page_furniture(pages: list[str]) -> list[str]:
