@@ -34,18 +34,13 @@ class Source:
     last_page: int | None = None
 
     @property
-    def pages(self) -> str | None:
-        """As a reader cites them: "4", or "4-5" for a chunk that ends on the next page."""
-        if self.page is None:
-            return None
-        if self.last_page is None or self.last_page == self.page:
-            return str(self.page)
-        return f"{self.page}-{self.last_page}"
-
-    @property
     def location(self) -> str:
-        pages = self.pages
-        where = "" if pages is None else f", {'pages' if '-' in pages else 'page'} {pages}"
+        if self.page is None:
+            where = ""
+        elif self.last_page in (None, self.page):
+            where = f", page {self.page}"
+        else:
+            where = f", pages {self.page}-{self.last_page}"
         return f"{self.file_name}{where}, chars {self.start}-{self.end}"
 
     @property
