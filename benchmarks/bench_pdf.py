@@ -32,30 +32,20 @@ def render_pdf(text: str, path: Path) -> Path:
     """Each paragraph (blank-line separated) wrapped at WIDTH, one drawn line per text line,
     under a running header (the title) and over a page number, as a report is printed."""
     title = path.stem.replace("_", " ")
+    lines = [line for p in text.split("\n\n") if p.strip() for line in textwrap.wrap(p, WIDTH)]
+    per_page = (TOP - BOTTOM) // LEADING + 1
     pdf = canvas.Canvas(str(path))
-    page = 0
-    y = BOTTOM - 1
-    for paragraph in (p for p in text.split("\n\n") if p.strip()):
-        for line in textwrap.wrap(paragraph, WIDTH):
-            if y < BOTTOM:
-                if page:
-                    _footer(pdf, page)
-                page += 1
-                pdf.setFont("Helvetica", 8)
-                pdf.drawString(40, TOP + 2 * LEADING, title)
-                pdf.setFont("Helvetica", 10)
-                y = TOP
-            pdf.drawString(40, y, line)
-            y -= LEADING
-    _footer(pdf, page)
+    for page, first in enumerate(range(0, len(lines), per_page), start=1):
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(40, TOP + 2 * LEADING, title)
+        pdf.setFont("Helvetica", 10)
+        for row, line in enumerate(lines[first : first + per_page]):
+            pdf.drawString(40, TOP - row * LEADING, line)
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(290, BOTTOM - 2 * LEADING, f"Page {page}")
+        pdf.showPage()
     pdf.save()
     return path
-
-
-def _footer(pdf: canvas.Canvas, page: int) -> None:
-    pdf.setFont("Helvetica", 8)
-    pdf.drawString(290, BOTTOM - 2 * LEADING, f"Page {page}")
-    pdf.showPage()
 
 
 def main() -> None:
