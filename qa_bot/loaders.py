@@ -91,7 +91,7 @@ def load_document(
         raise EmptyDocumentError(str(path), "no extractable text")
     return LoadedDocument(
         source=str(path.resolve()),
-        title=(title or _title_from_text(text) or path.stem).strip()[:200],
+        title=(_usable_title(title) or _title_from_text(text) or path.stem)[:200],
         text=text,
         content_hash=hashlib.sha256(data).hexdigest(),
         pages=pages,
@@ -186,7 +186,7 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
             continue
         tag.decompose()
     title_tag = soup.find("title")
-    title = title_tag.get_text(" ", strip=True) if title_tag else None
+    title = _usable_title(title_tag.get_text(" ", strip=True)) if title_tag else None
     if title_tag:
         title_tag.decompose()
     body = soup.body or soup
@@ -221,9 +221,9 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
                     raise EncryptedDocumentError(str(path), "encrypted PDF")
             except (FileNotDecryptedError, NotImplementedError) as exc:
                 raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
-        texts = strip_page_furniture(
-            [_normalise_newlines(page.extract_text() or "").strip() for page in reader.pages]
-        )
+        raw = [_normalise_newlines(page.extract_text() or "").strip() for page in reader.pages]
+        furniture = PageFurniture.find(raw)
+        texts = furniture.strip(raw)
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0
@@ -236,7 +236,7 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
             pages.append(PageSpan(number, offset, offset + len(page_text)))
             offset += len(page_text)
         metadata = reader.metadata
-        title = metadata.title if metadata and metadata.title else None
+        title = _usable_title(metadata.title if metadata else None) or furniture.running_title(raw)
     except FileNotDecryptedError as exc:
         raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
     except PdfReadError as exc:
@@ -254,38 +254,74 @@ _NUMBER = re.compile(r"\d+")
 
 
 def strip_page_furniture(pages: list[str]) -> list[str]:
-    """The pages' text without running headers, footers and page numbers.
+    """The pages' text without running headers, footers and page numbers."""
+    return PageFurniture.find(pages).strip(pages)
+
+
+@dataclass(frozen=True)
+class PageFurniture:
+    """A PDF's running headers, footers and page numbers.
 
     Left in, a footer is read into the sentence a page break cuts, quoted in answers and
     matched by searches. A line is furniture when it is among the first or last lines of a
     page and recurs there on many pages: word for word ("Annual Report 2024"), or with a number
     that counts the pages ("Page 3 of 12", "- 3 -").
     """
-    needed = max(2, math.ceil(_FURNITURE_SHARE * len(pages)))
-    lines = [page.split("\n") for page in pages]
-    edges = [_edge_lines(page_lines) for page_lines in lines]
-    same: Counter[str] = Counter()
-    numbered: dict[str, Counter[int]] = {}
-    for index, (page_lines, edge) in enumerate(zip(lines, edges, strict=True)):
-        texts = {_plain(page_lines[i]) for i in edge}
-        same.update(texts)
-        for text in texts:
-            # The offsets from this page's index at which the line's numbers would count pages.
-            offsets = {int(n) - index for n in _NUMBER.findall(text)[:4]}
-            numbered.setdefault(_NUMBER.sub("#", text), Counter()).update(offsets)
-    furniture = {text for text, pages_with in same.items() if pages_with >= needed}
-    counting = {
-        key for key, offsets in numbered.items() if max(offsets.values(), default=0) >= needed
-    }
-    return [
-        "\n".join(
-            line
-            for i, line in enumerate(page_lines)
-            if i not in edge
-            or (_plain(line) not in furniture and _NUMBER.sub("#", _plain(line)) not in counting)
-        ).strip()
-        for page_lines, edge in zip(lines, edges, strict=True)
-    ]
+
+    repeated: frozenset[str]  # plain lines
+    counting: frozenset[str]  # plain lines with their numbers as "#"
+
+    @classmethod
+    def find(cls, pages: list[str]) -> PageFurniture:
+        needed = max(2, math.ceil(_FURNITURE_SHARE * len(pages)))
+        same: Counter[str] = Counter()
+        numbered: dict[str, Counter[int]] = {}
+        for index, page in enumerate(pages):
+            page_lines = page.split("\n")
+            texts = {_plain(page_lines[i]) for i in _edge_lines(page_lines)}
+            same.update(texts)
+            for text in texts:
+                # The offsets from this page's index at which the line's numbers would count
+                # pages.
+                offsets = {int(n) - index for n in _NUMBER.findall(text)[:4]}
+                numbered.setdefault(_NUMBER.sub("#", text), Counter()).update(offsets)
+        return cls(
+            repeated=frozenset(text for text, count in same.items() if count >= needed),
+            counting=frozenset(
+                key
+                for key, offsets in numbered.items()
+                if max(offsets.values(), default=0) >= needed
+            ),
+        )
+
+    def strip(self, pages: list[str]) -> list[str]:
+        stripped = []
+        for page in pages:
+            page_lines = page.split("\n")
+            edge = _edge_lines(page_lines)
+            stripped.append(
+                "\n".join(
+                    line
+                    for i, line in enumerate(page_lines)
+                    if i not in edge or not self._is_furniture(line)
+                ).strip()
+            )
+        return stripped
+
+    def running_title(self, pages: list[str]) -> str | None:
+        """The running header atop the first page: what a printed report calls itself.
+
+        Wanted when the PDF's metadata has no usable title: the first line left after the
+        furniture is often the body's first sentence, or the title line the header repeats
+        was dropped with it.
+        """
+        first = next((page for page in pages if page.strip()), "")
+        top = next((line for line in first.split("\n") if line.strip()), "")
+        return _usable_title(top) if _plain(top) in self.repeated else None
+
+    def _is_furniture(self, line: str) -> bool:
+        plain = _plain(line)
+        return plain in self.repeated or _NUMBER.sub("#", plain) in self.counting
 
 
 def _edge_lines(lines: list[str]) -> set[int]:
@@ -313,11 +349,11 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
             if cells:
                 blocks.append(" | ".join(cells))
     text = "\n\n".join(block for block in blocks if block)
-    title = document.core_properties.title or None
+    title = _usable_title(document.core_properties.title)
     if not title:
         for para in document.paragraphs:
             if para.style is not None and para.style.name.lower().startswith(("title", "heading")):
-                title = para.text.strip() or None
+                title = _usable_title(para.text)
                 if title:
                     break
     return text, title, ()
@@ -325,10 +361,29 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
 
 def _title_from_text(text: str) -> str | None:
     for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:120]
+        title = _usable_title(line.strip().lstrip("#"))
+        if title:
+            return title[:120]
     return None
+
+
+# What tools write when the author gave no title, and markings that are not titles.
+_PLACEHOLDER_TITLE = re.compile(
+    r"untitled(?: document)?|no title|title|(?:document|presentation|book|slide) ?\d*"
+    r"|powerpoint presentation|microsoft \w+ - .*|\S+\.(?:docx?|pdf|rtf|odt|pptx?|xlsx?|txt|html?"
+    r"|md|tex|dvi|indd)|(?:strictly )?confidential|draft|internal(?: use only)?|proprietary"
+    r"|do not distribute",
+    re.IGNORECASE,
+)
+
+
+def _usable_title(title: str | None) -> str | None:
+    """The title, unless it is a placeholder ("Untitled", "Microsoft Word - draft3.docx"):
+    shown beside every citation and embedded with every chunk, a placeholder misleads both."""
+    title = " ".join((title or "").split())
+    if not any(char.isalpha() for char in title) or _PLACEHOLDER_TITLE.fullmatch(title):
+        return None
+    return title
 
 
 _EXTRACTORS: dict[str, Extractor] = {

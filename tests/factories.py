@@ -6,8 +6,12 @@ import docx
 from reportlab.pdfgen import canvas
 
 
-def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
+def make_pdf(
+    path: Path, pages: list[str], password: str | None = None, title: str | None = None
+) -> Path:
     pdf = canvas.Canvas(str(path), encrypt=password)
+    if title is not None:
+        pdf.setTitle(title)
     for text in pages:
         # One drawn line per line of text, as a PDF holds wrapped paragraphs.
         for row, line in enumerate(text.split("\n")):

@@ -87,6 +87,49 @@ def test_page_furniture_is_only_what_recurs_at_page_edges() -> None:
     assert strip_page_furniture(["Page 1\nText."]) == ["Page 1\nText."]
 
 
+@pytest.mark.parametrize("metadata_title", [None, "Microsoft Word - orchard3.docx", "Untitled"])
+def test_a_pdf_without_a_real_title_takes_its_running_header(
+    tmp_path: Path, metadata_title: str | None
+) -> None:
+    # The title line of page 1 is the running header, so it goes with the furniture.
+    pages = [
+        f"Orchard Report 2025\n{body}\nPage {number} of 2"
+        for number, body in enumerate(["Apples grow on trees.", "Pears are sweet."], start=1)
+    ]
+    path = make_pdf(tmp_path / "orchard.pdf", pages, title=metadata_title)
+    assert load_document(path).title == "Orchard Report 2025"
+    # Without a running header, the first line; a real metadata title is kept.
+    path = make_pdf(tmp_path / "plain.pdf", ["Apples grow on trees."], title=metadata_title)
+    assert load_document(path).title == "Apples grow on trees."
+    path = make_pdf(tmp_path / "titled.pdf", pages, title="Fruit of the Valley")
+    assert load_document(path).title == "Fruit of the Valley"
+
+
+@pytest.mark.parametrize(
+    ("html_title", "expected"),
+    [
+        ("Untitled Document", "Harvest Notes"),
+        ("report_final.docx", "Harvest Notes"),
+        ("", "Harvest Notes"),
+        ("Title IX and the Draft", "Title IX and the Draft"),
+    ],
+)
+def test_a_placeholder_title_is_passed_over(tmp_path: Path, html_title: str, expected: str) -> None:
+    path = tmp_path / "notes.html"
+    path.write_text(
+        f"<html><head><title>{html_title}</title></head>"
+        "<body><h1>Harvest Notes</h1><p>Apples ripen in autumn.</p></body></html>",
+        encoding="utf-8",
+    )
+    assert load_document(path).title == expected
+
+
+def test_a_text_files_title_is_its_first_line_that_is_not_a_marking(tmp_path: Path) -> None:
+    path = tmp_path / "memo.txt"
+    path.write_text("CONFIDENTIAL\n\nHarvest Notes\n\nApples ripen in autumn.", encoding="utf-8")
+    assert load_document(path).title == "Harvest Notes"
+
+
 def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
     path = make_docx(tmp_path / "memo.docx", "Quarterly Memo", ["Revenue rose by 12 percent."])
     doc = load_document(path)
