@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa_bot.errors import (
     CorruptDocumentError,
@@ -25,6 +26,9 @@ from qa_bot.sandbox import (
     check_zip_package,
     extract_sandboxed,
 )
+
+if TYPE_CHECKING:  # python-docx is imported where a .docx is read
+    from docx.table import Table
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -338,16 +342,18 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     import io
 
     import docx
+    from docx.table import Table
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise CorruptDocumentError(str(path), "not a valid .docx (not a zip package)")
     document = docx.Document(io.BytesIO(data))
-    blocks = [para.text.strip() for para in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
-            if cells:
-                blocks.append(" | ".join(cells))
+    # Tables stay where they are in the document, under the heading that says what they hold.
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks.extend(_table_rows(item))
+        else:
+            blocks.append(item.text.strip())
     text = "\n\n".join(block for block in blocks if block)
     title = _usable_title(document.core_properties.title)
     if not title:
@@ -357,6 +363,20 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
                 if title:
                     break
     return text, title, ()
+
+
+def _table_rows(table: Table) -> list[str]:
+    """One line a row, its cells joined by " | "; a merged cell is read once."""
+    rows = []
+    for row in table.rows:
+        texts, previous = [], None
+        for cell in row.cells:  # a cell merged over n columns comes n times in a row
+            if cell is not previous and cell.text.strip():
+                texts.append(cell.text.strip())
+            previous = cell
+        if texts:
+            rows.append(" | ".join(texts))
+    return rows
 
 
 def _title_from_text(text: str) -> str | None:

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import docx
 import pytest
 
 from qa_bot.errors import (
@@ -135,6 +136,28 @@ def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
     doc = load_document(path)
     assert doc.title == "Quarterly Memo"
     assert "Revenue rose by 12 percent." in doc.text
+
+
+def test_docx_tables_stay_in_place_with_merged_cells_read_once(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Harvest by orchard", level=2)
+    table = document.add_table(rows=3, cols=3)
+    for row, values in zip(
+        table.rows,
+        [("Orchard", "2024", "2025"), ("North", "12 t", "14 t"), ("Closed", "", "")],
+        strict=True,
+    ):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    closed = table.rows[2].cells
+    closed[0].merge(closed[2])  # "Closed" spans the row
+    document.add_paragraph("The south orchard was replanted in 2025.")
+    path = tmp_path / "harvest.docx"
+    document.save(str(path))
+    assert load_document(path).text == (
+        "Harvest by orchard\n\nOrchard | 2024 | 2025\n\nNorth | 12 t | 14 t\n\nClosed"
+        "\n\nThe south orchard was replanted in 2025."
+    )
 
 
 @pytest.mark.parametrize(
