@@ -189,6 +189,19 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
         if tag.name == "head":
             continue
         tag.decompose()
+    # A table row reads as one line with its cells joined by " | ", as in a .docx: cell by cell
+    # on lines of their own, a row's values fell into "sentences" of their own. A table that
+    # holds another table is page layout and keeps its lines. (Parents, not descendants, are
+    # walked: that stays linear in the depth of nesting.)
+    holders = {id(table.find_parent("table")) for table in soup.find_all("table")}
+    for row in soup.find_all("tr"):
+        table = row.find_parent("table")
+        if table is None or id(table) in holders:
+            continue
+        texts = [
+            " ".join(cell.get_text(" ").split()) for cell in row.find_all(_CELLS, recursive=False)
+        ]
+        row.string = "\n" + " | ".join(text for text in texts if text) + "\n"
     title_tag = soup.find("title")
     title = _usable_title(title_tag.get_text(" ", strip=True)) if title_tag else None
     if title_tag:
@@ -208,6 +221,9 @@ _HTML_BREAKS = re.compile(
     rb"|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|td|th|tr|ul)\b",
     re.IGNORECASE,
 )
+
+
+_CELLS = ["td", "th"]
 
 
 def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:

@@ -49,6 +49,22 @@ def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
     assert "Hello" in doc.text and "Visible text." in doc.text
 
 
+def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "harvest.html"
+    path.write_text(
+        "<html><body><table><tr><td><h2>Harvest by orchard</h2>"  # a layout table around it all
+        "<table><tr><th>Orchard</th><th>2024</th><th>2025</th></tr>"
+        "<tr><td>North</td><td><b>12</b> t</td><td>14 t</td></tr>"
+        "<tr><td colspan='3'>South: replanted</td></tr></table>"
+        "<p>The south orchard was replanted in 2025.</p></td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    assert load_document(path).text == (
+        "Harvest by orchard\n\nOrchard | 2024 | 2025\n\nNorth | 12 t | 14 t\n\nSouth: replanted"
+        "\n\nThe south orchard was replanted in 2025."
+    )
+
+
 def test_pdf_pages_have_offsets(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "report.pdf", ["Apples grow on trees.", "Pears are sweet."])
     doc = load_document(path)
