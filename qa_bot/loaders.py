@@ -27,7 +27,8 @@ from qa_bot.sandbox import (
     extract_sandboxed,
 )
 
-if TYPE_CHECKING:  # python-docx is imported where a .docx is read
+if TYPE_CHECKING:  # python-docx and BeautifulSoup are imported where a file needs them
+    from bs4 import Tag
     from docx.table import Table
 
 PAGE_SEPARATOR = "\n\n"
@@ -189,19 +190,22 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
         if tag.name == "head":
             continue
         tag.decompose()
-    # A table row reads as one line with its cells joined by " | ", as in a .docx: cell by cell
-    # on lines of their own, a row's values fell into "sentences" of their own. A table that
-    # holds another table is page layout and keeps its lines. (Parents, not descendants, are
-    # walked: that stays linear in the depth of nesting.)
+    # A table reads a row a line, as in a .docx: cell by cell on lines of their own, a row's
+    # values fell into "sentences" of their own. A table that holds another table is page
+    # layout and keeps its lines. (Parents, not descendants, are walked: that stays linear in
+    # the depth of nesting.)
     holders = {id(table.find_parent("table")) for table in soup.find_all("table")}
+    tables: dict[int, list[Tag]] = {}
     for row in soup.find_all("tr"):
         table = row.find_parent("table")
-        if table is None or id(table) in holders:
-            continue
-        texts = [
-            " ".join(cell.get_text(" ").split()) for cell in row.find_all(_CELLS, recursive=False)
-        ]
-        row.string = "\n" + " | ".join(text for text in texts if text) + "\n"
+        if table is not None and id(table) not in holders:
+            tables.setdefault(id(table), []).append(row)
+    for rows in tables.values():
+        cells = [row.find_all(["td", "th"], recursive=False) for row in rows]
+        header = bool(cells[0]) and all(cell.name == "th" for cell in cells[0])
+        texts = [[" ".join(cell.get_text(" ").split()) for cell in row] for row in cells]
+        for row, line in zip(rows, _table_lines(texts, header), strict=True):
+            row.string = f"\n{line}\n"
     title_tag = soup.find("title")
     title = _usable_title(title_tag.get_text(" ", strip=True)) if title_tag else None
     if title_tag:
@@ -221,9 +225,6 @@ _HTML_BREAKS = re.compile(
     rb"|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|td|th|tr|ul)\b",
     re.IGNORECASE,
 )
-
-
-_CELLS = ["td", "th"]
 
 
 def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
@@ -367,7 +368,7 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     blocks: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            blocks.extend(_table_rows(item))
+            blocks.extend(_docx_table_lines(item))
         else:
             blocks.append(item.text.strip())
     text = "\n\n".join(block for block in blocks if block)
@@ -381,18 +382,46 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     return text, title, ()
 
 
-def _table_rows(table: Table) -> list[str]:
-    """One line a row, its cells joined by " | "; a merged cell is read once."""
+def _docx_table_lines(table: Table) -> list[str]:
     rows = []
     for row in table.rows:
         texts, previous = [], None
         for cell in row.cells:  # a cell merged over n columns comes n times in a row
-            if cell is not previous and cell.text.strip():
+            if cell is not previous:
                 texts.append(cell.text.strip())
             previous = cell
-        if texts:
-            rows.append(" | ".join(texts))
-    return rows
+        rows.append(texts)
+    # A header row is set in bold; Word's table styles that embolden it are not seen.
+    header = bool(rows) and all(
+        run.bold
+        for cell in table.rows[0].cells
+        for paragraph in cell.paragraphs
+        for run in paragraph.runs
+        if run.text.strip()
+    )
+    return [line for line in _table_lines(rows, header) if line]
+
+
+def _table_lines(rows: list[list[str]], header: bool) -> list[str]:
+    """A table's lines, one a row with its cells joined by " | ".
+
+    Under a header row each value carries its column's name ("Manager: Jane Doe"), so a row
+    quoted alone as an answer still says what its figures are; the header's own line is then
+    empty. A row with more or fewer cells than the header (merged cells) is left unnamed.
+    """
+    names = rows[0] if header and len(rows) > 1 else None
+    lines = ["" if names else " | ".join(cell for cell in rows[0] if cell)] if rows else []
+    for row in rows[1:]:
+        if names and len(row) == len(names):
+            cells = [
+                f"{name}: {cell}" if name else cell
+                for name, cell in zip(names, row, strict=True)
+                if cell
+            ]
+        else:
+            cells = [cell for cell in row if cell]
+        lines.append(" | ".join(cells))
+    return lines
 
 
 def _title_from_text(text: str) -> str | None:

@@ -60,7 +60,9 @@ def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert load_document(path).text == (
-        "Harvest by orchard\n\nOrchard | 2024 | 2025\n\nNorth | 12 t | 14 t\n\nSouth: replanted"
+        # Under a header row (<th>), values carry their column's name; a row that spans the
+        # columns does not.
+        "Harvest by orchard\n\nOrchard: North | 2024: 12 t | 2025: 14 t\n\nSouth: replanted"
         "\n\nThe south orchard was replanted in 2025."
     )
 
@@ -173,6 +175,23 @@ def test_docx_tables_stay_in_place_with_merged_cells_read_once(tmp_path: Path) -
     assert load_document(path).text == (
         "Harvest by orchard\n\nOrchard | 2024 | 2025\n\nNorth | 12 t | 14 t\n\nClosed"
         "\n\nThe south orchard was replanted in 2025."
+    )
+
+
+def test_docx_table_values_under_a_bold_header_row_carry_its_names(tmp_path: Path) -> None:
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    rows = [("", "Harvest 2024", "Manager"), ("North", "12 t", "Jane Doe"), ("South", "9 t", "")]
+    for row, values in zip(table.rows, rows, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    for cell in table.rows[0].cells:
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    path = tmp_path / "harvest.docx"
+    document.save(str(path))
+    assert load_document(path).text == (
+        "North | Harvest 2024: 12 t | Manager: Jane Doe\n\nSouth | Harvest 2024: 9 t"
     )
 
 
