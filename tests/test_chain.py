@@ -113,3 +113,24 @@ def test_a_sentence_over_a_page_break_is_answered_whole_without_the_footer(
     cited = answer.citations[0]
     assert (cited.page, cited.last_page) == (1, 2)
     assert "pages 1-2" in cited.location
+
+
+def test_a_table_row_is_answered_with_its_column_names(runtime: Runtime, tmp_path: Path) -> None:
+    rows = [("North", "12 t", "14 t", "Jane Doe"), ("South", "9 t", "3 t", "Omar Haddad")]
+    table = "".join(f"<tr>{''.join(f'<td>{cell}</td>' for cell in row)}</tr>" for row in rows)
+    (tmp_path / "orchards.html").write_text(
+        "<html><head><title>Untitled Document</title></head><body>"
+        "<h1>Valley Orchards annual report</h1>"
+        "<p>Valley Orchards runs two orchards in the Lune valley.</p>"
+        "<table><tr><th>Orchard</th><th>Harvest 2024</th><th>Harvest 2025</th><th>Manager</th>"
+        f"</tr>{table}</table>"
+        "<p>The south orchard was replanted in 2025 after a frost in April.</p></body></html>",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path / "orchards.html"], runtime.store, show_progress=False)
+
+    answer = _ask(runtime, "Who manages the South orchard?")
+    assert answer.text.startswith(
+        "Orchard: South | Harvest 2024: 9 t | Harvest 2025: 3 t | Manager: Omar Haddad [1]"
+    )
+    assert answer.citations[0].title == "Valley Orchards annual report"
