@@ -64,8 +64,8 @@ def load_document(
 ) -> LoadedDocument:
     """Read one supported file; raise a DocumentError naming the file and the reason.
 
-    PDF, .docx and HTML are parsed in a child process bounded by `limits` (qa_bot.sandbox):
-    one of `workers` when given (a folder's worth of files), else a new one.
+    PDF, .docx, HTML and Markdown are parsed in a child process bounded by `limits`
+    (qa_bot.sandbox): one of `workers` when given (a folder's worth of files), else a new one.
     """
     path = Path(path)
     extractor = extractor_for(path)
@@ -170,9 +170,13 @@ def _extract_txt(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSp
 
 
 def _extract_md(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
-    text = _decode_text(path, data)
-    heading = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
-    return text, heading.group(1) if heading else None, ()
+    """Rendered (CommonMark with tables) and read as HTML: markup such as "**" and a link's URL
+    stays out of answers and searches, a heading is found however it is written, and a table
+    reads as an HTML table does."""
+    from markdown_it import MarkdownIt
+
+    markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return _extract_html(path, markdown.render(_decode_text(path, data)).encode("utf-8"))
 
 
 def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:

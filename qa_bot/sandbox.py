@@ -1,8 +1,9 @@
 """Parse untrusted files in a child process with a time and memory limit.
 
-PDF, .docx and HTML parsers run on hostile input (decompression bombs, reference loops,
-deep nesting). A bad file must cost one refused document, never the app: the child gets an
-address-space limit and a CPU limit, and the parent kills it when the wall-clock time is up.
+PDF, .docx, HTML and Markdown (rendered to HTML) parsers run on hostile input (decompression
+bombs, reference loops, deep nesting). A bad file must cost one refused document, never the
+app: the child gets an address-space limit and a CPU limit, and the parent kills it when the
+wall-clock time is up.
 
 Run as `python -m qa_bot.sandbox PATH` it is the child: it extracts PATH and writes JSON to stdout.
 Run as `python -m qa_bot.sandbox --serve ...` it is a long-lived worker (SandboxWorkers): one path
@@ -33,7 +34,7 @@ from qa_bot.errors import (
 )
 
 # Suffixes whose parsers are complex enough to run in the child; plain text is decoded in-process.
-SANDBOXED_SUFFIXES = frozenset({".pdf", ".docx", ".html", ".htm"})
+SANDBOXED_SUFFIXES = frozenset({".pdf", ".docx", ".html", ".htm", ".md", ".markdown"})
 
 # A .docx is a zip: refuse packages that would inflate past these before any parser sees them.
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024

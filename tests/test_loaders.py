@@ -36,6 +36,22 @@ def test_markdown_title_from_heading(tmp_path: Path) -> None:
     assert load_document(path).title == "The Guide"
 
 
+def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
+    path = tmp_path / "guide.md"
+    path.write_text(
+        "Orchard Guide\n=============\n\n"
+        "The **north orchard** grows [Bramley apples](https://example.com/b) and is\n"
+        "managed by *Jane Doe*.\n\n| Orchard | 2025 |\n|---|---|\n| North | 14 t |\n",
+        encoding="utf-8",
+    )
+    doc = load_document(path)
+    assert doc.title == "Orchard Guide"
+    assert doc.text == (
+        "Orchard Guide\nThe north orchard grows Bramley apples and is\nmanaged by Jane Doe."
+        "\n\nOrchard: North | 2025: 14 t"
+    )
+
+
 def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text(
