@@ -19,8 +19,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # copy at its next ingest (3: a line break that only wraps text no longer ends a sentence;
 # 4: a PDF's running headers and footers are dropped, and a page break can fall in a sentence;
 # 5: a placeholder title such as "untitled", embedded with every chunk, gives way to the running
-# header or the first line; a .docx's tables are read in place, and an HTML table a row a line;
-# Markdown is read without its markup).
+# header or the first line; a .docx's tables are read in place; HTML reads a table a row a line
+# and a paragraph, heading or list item as a paragraph; Markdown is read without its markup).
 SPLITTING_VERSION = 5
 
 # Tokens that end with a period but do not end a sentence.

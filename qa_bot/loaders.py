@@ -187,8 +187,11 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     # Line breaks only where the layout has them: inline tags (<a>, <b>, <img>) stay in their
     # sentence, so a link or a removed image does not cut a sentence in two. A break goes before
     # each opening block tag, in the source: text after closing tags would make BeautifulSoup
-    # quadratic in the nesting depth (100,000 nested divs: minutes instead of a second).
+    # quadratic in the nesting depth (100,000 nested divs: minutes instead of a second). Before
+    # a paragraph, heading, list item or table it is a blank line, as in a text file, held by a
+    # no-break space: BeautifulSoup reads plain whitespace between tags as one line break.
     data = _HTML_BREAKS.sub(rb"\n\g<0>", data)
+    data = _HTML_PARAGRAPHS.sub(rb"\n&nbsp;\n\g<0>", data)
     soup = BeautifulSoup(data, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
         if tag.name == "head":
@@ -224,9 +227,10 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     return text, title, ()
 
 
-_HTML_BREAKS = re.compile(
-    rb"<(?:address|article|aside|blockquote|br|dd|details|div|dl|dt|fieldset|figcaption|figure"
-    rb"|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|td|th|tr|ul)\b",
+_HTML_BREAKS = re.compile(rb"<(?:br|dd|dt|figcaption|summary|td|th|tr)\b", re.IGNORECASE)
+_HTML_PARAGRAPHS = re.compile(
+    rb"<(?:address|article|aside|blockquote|details|div|dl|fieldset|figure|footer|form|h[1-6]"
+    rb"|header|hr|li|main|nav|ol|p|pre|section|table|ul)\b",
     re.IGNORECASE,
 )
 

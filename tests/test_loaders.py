@@ -47,7 +47,7 @@ def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
     doc = load_document(path)
     assert doc.title == "Orchard Guide"
     assert doc.text == (
-        "Orchard Guide\nThe north orchard grows Bramley apples and is\nmanaged by Jane Doe."
+        "Orchard Guide\n\nThe north orchard grows Bramley apples and is\nmanaged by Jane Doe."
         "\n\nOrchard: North | 2025: 14 t"
     )
 
@@ -63,6 +63,22 @@ def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
     assert doc.title == "My Page"
     assert "alert" not in doc.text and "p{}" not in doc.text
     assert "Hello" in doc.text and "Visible text." in doc.text
+
+
+def test_html_blocks_are_paragraphs_and_a_br_is_a_line_break(tmp_path: Path) -> None:
+    # As in a text file, a blank line ends a sentence; a single break may only wrap one, and
+    # "Opening hours vary by season" would run on into the next paragraph.
+    path = tmp_path / "shop.html"
+    path.write_text(
+        "<html><body><h2>Shop</h2><p>Opening hours vary by season</p>"
+        "<p>Closed on Mondays.<br>Open on Sundays.</p><ul><li>Apples</li><li>Pears</li></ul>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    assert load_document(path).text == (
+        "Shop\n\nOpening hours vary by season\n\nClosed on Mondays.\nOpen on Sundays."
+        "\n\nApples\n\nPears"
+    )
 
 
 def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
