@@ -175,8 +175,20 @@ def _extract_md(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpa
     reads as an HTML table does."""
     from markdown_it import MarkdownIt
 
+    text, title = _decode_text(path, data), None
+    if front := _FRONT_MATTER.match(text):
+        text = text[front.end() :]
+        if found := _FRONT_MATTER_TITLE.search(front.group(1)):
+            title = _usable_title(found.group(1).strip("\"'"))
     markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    return _extract_html(path, markdown.render(_decode_text(path, data)).encode("utf-8"))
+    body, heading, pages = _extract_html(path, markdown.render(text).encode("utf-8"))
+    return body, title or heading, pages
+
+
+# A YAML front matter block (Jekyll, Hugo, Obsidian notes) is metadata, not text: left in, it
+# reads as a heading. Its title is the document's.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:

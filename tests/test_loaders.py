@@ -52,6 +52,19 @@ def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
     )
 
 
+def test_markdown_front_matter_gives_the_title_and_is_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(
+        '---\ntitle: "Harvest notes"\ntags: [orchard]\n---\n\n## Picking\n\nApples first.\n',
+        encoding="utf-8",
+    )
+    doc = load_document(path)
+    assert (doc.title, doc.text) == ("Harvest notes", "Picking\n\nApples first.")
+    # A rule that opens a file but is not closed as front matter stays a rule.
+    path.write_text("---\n\nApples first.\n", encoding="utf-8")
+    assert load_document(path).text == "Apples first."
+
+
 def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text(
