@@ -186,8 +186,9 @@ def _extract_md(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpa
 
 
 # A YAML front matter block (Jekyll, Hugo, Obsidian notes) is metadata, not text: left in, it
-# reads as a heading. Its title is the document's.
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+# reads as a heading. Its title is the document's. It opens with a "key:" line, where text
+# between two rules would not.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n([\w-]+:.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 

@@ -60,9 +60,9 @@ def test_markdown_front_matter_gives_the_title_and_is_not_text(tmp_path: Path) -
     )
     doc = load_document(path)
     assert (doc.title, doc.text) == ("Harvest notes", "Picking\n\nApples first.")
-    # A rule that opens a file but is not closed as front matter stays a rule.
-    path.write_text("---\n\nApples first.\n", encoding="utf-8")
-    assert load_document(path).text == "Apples first."
+    # Text between two rules is not front matter.
+    path.write_text("---\nApples first.\n\n---\n\nPears.\n", encoding="utf-8")
+    assert load_document(path).text == "Apples first.\n\nPears."
 
 
 def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
