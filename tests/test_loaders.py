@@ -10,7 +10,7 @@ from qa_bot.errors import (
     UnsupportedFileError,
 )
 from qa_bot.ingest import ingest_file
-from qa_bot.loaders import iter_files, load_document, strip_page_furniture
+from qa_bot.loaders import LoadedDocument, iter_files, load_document, strip_page_furniture
 from tests.factories import make_docx, make_pdf
 
 
@@ -37,14 +37,12 @@ def test_markdown_title_from_heading(tmp_path: Path) -> None:
 
 
 def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
-    path = tmp_path / "guide.md"
-    path.write_text(
+    doc = _loaded(
+        tmp_path / "guide.md",
         "Orchard Guide\n=============\n\n"
         "The **north orchard** grows [Bramley apples](https://example.com/b) and is\n"
         "managed by *Jane Doe*.\n\n| Orchard | 2025 |\n|---|---|\n| North | 14 t |\n",
-        encoding="utf-8",
     )
-    doc = load_document(path)
     assert doc.title == "Orchard Guide"
     assert doc.text == (
         "Orchard Guide\n\nThe north orchard grows Bramley apples and is\nmanaged by Jane Doe."
@@ -53,16 +51,12 @@ def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
 
 
 def test_markdown_front_matter_gives_the_title_and_is_not_text(tmp_path: Path) -> None:
-    path = tmp_path / "note.md"
-    path.write_text(
-        '---\ntitle: "Harvest notes"\ntags: [orchard]\n---\n\n## Picking\n\nApples first.\n',
-        encoding="utf-8",
-    )
-    doc = load_document(path)
+    front = '---\ntitle: "Harvest notes"\ntags: [orchard]\n---\n\n## Picking\n\nApples first.\n'
+    doc = _loaded(tmp_path / "note.md", front)
     assert (doc.title, doc.text) == ("Harvest notes", "Picking\n\nApples first.")
     # Text between two rules is not front matter.
-    path.write_text("---\nApples first.\n\n---\n\nPears.\n", encoding="utf-8")
-    assert load_document(path).text == "Apples first.\n\nPears."
+    ruled = "---\nApples first.\n\n---\n\nPears.\n"
+    assert _loaded(tmp_path / "note.md", ruled).text == "Apples first.\n\nPears."
 
 
 def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
@@ -81,35 +75,39 @@ def test_html_drops_scripts_and_uses_title(tmp_path: Path) -> None:
 def test_html_blocks_are_paragraphs_and_a_br_is_a_line_break(tmp_path: Path) -> None:
     # As in a text file, a blank line ends a sentence; a single break may only wrap one, and
     # "Opening hours vary by season" would run on into the next paragraph.
-    path = tmp_path / "shop.html"
-    path.write_text(
-        "<html><body><h2>Shop</h2><p>Opening hours vary by season</p>"
+    body = (
+        "<h2>Shop</h2><p>Opening hours vary by season</p>"
         "<p>Closed on Mondays.<br>Open on Sundays.</p><ul><li>Apples</li><li>Pears</li></ul>"
-        "</body></html>",
-        encoding="utf-8",
     )
-    assert load_document(path).text == (
+    assert _html_text(tmp_path, body) == (
         "Shop\n\nOpening hours vary by season\n\nClosed on Mondays.\nOpen on Sundays."
         "\n\nApples\n\nPears"
     )
 
 
 def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "harvest.html"
-    path.write_text(
-        "<html><body><table><tr><td><h2>Harvest by orchard</h2>"  # a layout table around it all
+    body = (
+        "<table><tr><td><h2>Harvest by orchard</h2>"  # a layout table around it all
         "<table><tr><th>Orchard</th><th>2024</th><th>2025</th></tr>"
         "<tr><td>North</td><td><b>12</b> t</td><td>14 t</td></tr>"
         "<tr><td colspan='3'>South: replanted</td></tr></table>"
-        "<p>The south orchard was replanted in 2025.</p></td></tr></table></body></html>",
-        encoding="utf-8",
+        "<p>The south orchard was replanted in 2025.</p></td></tr></table>"
     )
-    assert load_document(path).text == (
+    assert _html_text(tmp_path, body) == (
         # Under a header row (<th>), values carry their column's name; a row that spans the
         # columns does not.
         "Harvest by orchard\n\nOrchard: North | 2024: 12 t | 2025: 14 t\n\nSouth: replanted"
         "\n\nThe south orchard was replanted in 2025."
     )
+
+
+def _loaded(path: Path, text: str) -> LoadedDocument:
+    path.write_text(text, encoding="utf-8")
+    return load_document(path)
+
+
+def _html_text(tmp_path: Path, body: str) -> str:
+    return _loaded(tmp_path / "page.html", f"<html><body>{body}</body></html>").text
 
 
 def test_pdf_pages_have_offsets(tmp_path: Path) -> None:
