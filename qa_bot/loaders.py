@@ -295,11 +295,6 @@ _FURNITURE_SHARE = 0.4
 _NUMBER = re.compile(r"\d+")
 
 
-def strip_page_furniture(pages: list[str]) -> list[str]:
-    """The pages' text without running headers, footers and page numbers."""
-    return PageFurniture.find(pages).strip(pages)
-
-
 @dataclass(frozen=True)
 class PageFurniture:
     """A PDF's running headers, footers and page numbers.
@@ -406,21 +401,21 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
 def _docx_table_lines(table: Table) -> list[str]:
     rows = []
     for row in table.rows:
-        texts, previous = [], None
+        cells = []
         for cell in row.cells:  # a cell merged over n columns comes n times in a row
-            if cell is not previous:
-                texts.append(cell.text.strip())
-            previous = cell
-        rows.append(texts)
+            if not cells or cell is not cells[-1]:
+                cells.append(cell)
+        rows.append(cells)
     # A header row is set in bold; Word's table styles that embolden it are not seen.
     header = bool(rows) and all(
         run.bold
-        for cell in table.rows[0].cells
+        for cell in rows[0]
         for paragraph in cell.paragraphs
         for run in paragraph.runs
         if run.text.strip()
     )
-    return [line for line in _table_lines(rows, header) if line]
+    texts = [[cell.text.strip() for cell in row] for row in rows]
+    return [line for line in _table_lines(texts, header) if line]
 
 
 def _table_lines(rows: list[list[str]], header: bool) -> list[str]:
@@ -431,17 +426,17 @@ def _table_lines(rows: list[list[str]], header: bool) -> list[str]:
     empty. A row with more or fewer cells than the header (merged cells) is left unnamed.
     """
     names = rows[0] if header and len(rows) > 1 else None
-    lines = ["" if names else " | ".join(cell for cell in rows[0] if cell)] if rows else []
-    for row in rows[1:]:
-        if names and len(row) == len(names):
+    lines = []
+    for index, row in enumerate(rows):
+        cells = row
+        if names and index == 0:
+            cells = []
+        elif names and len(row) == len(names):
             cells = [
-                f"{name}: {cell}" if name else cell
+                f"{name}: {cell}" if name and cell else cell
                 for name, cell in zip(names, row, strict=True)
-                if cell
             ]
-        else:
-            cells = [cell for cell in row if cell]
-        lines.append(" | ".join(cells))
+        lines.append(" | ".join(cell for cell in cells if cell))
     return lines
 
 

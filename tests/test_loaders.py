@@ -10,7 +10,7 @@ from qa_bot.errors import (
     UnsupportedFileError,
 )
 from qa_bot.ingest import ingest_file
-from qa_bot.loaders import LoadedDocument, iter_files, load_document, strip_page_furniture
+from qa_bot.loaders import LoadedDocument, PageFurniture, iter_files, load_document
 from tests.factories import make_docx, make_pdf
 
 
@@ -141,12 +141,13 @@ def test_page_furniture_is_only_what_recurs_at_page_edges() -> None:
     ]
     # "- 7 -", "- 8 -" count the pages: dropped. A line that recurs in the middle of pages, a
     # line whose number does not count pages, and a line at the edge of one page only: kept.
-    assert strip_page_furniture(pages) == [
+    assert PageFurniture.find(pages).strip(pages) == [
         "Revenue rose 4 percent.\nNote: see the annex.\nApples.\nPears.",
         "Revenue rose 9 percent.\nNote: see the annex.\nPlums.\nFigs.",
     ]
     # A single page has nothing to recur.
-    assert strip_page_furniture(["Page 1\nText."]) == ["Page 1\nText."]
+    single = ["Page 1\nText."]
+    assert PageFurniture.find(single).strip(single) == single
 
 
 @pytest.mark.parametrize("metadata_title", [None, "Microsoft Word - orchard3.docx", "Untitled"])
