@@ -20,8 +20,10 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # 4: a PDF's running headers and footers are dropped, and a page break can fall in a sentence;
 # 5: a placeholder title such as "untitled", embedded with every chunk, gives way to the running
 # header or the first line; a .docx's tables are read in place; HTML reads a table a row a line
-# and a paragraph, heading or list item as a paragraph; Markdown is read without its markup).
-SPLITTING_VERSION = 5
+# and a paragraph, heading or list item as a paragraph; Markdown is read without its markup;
+# 6: a .docx's tracked insertions, content controls, text boxes, footnotes and tables in cells
+# are read).
+SPLITTING_VERSION = 6
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(

@@ -29,6 +29,8 @@ from qa_bot.sandbox import (
 
 if TYPE_CHECKING:  # python-docx and BeautifulSoup are imported where a file needs them
     from bs4 import Tag
+    from docx.document import Document
+    from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.table import Table
 
 PAGE_SEPARATOR = "\n\n"
@@ -375,18 +377,19 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     import io
 
     import docx
-    from docx.table import Table
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import parse_xml
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise CorruptDocumentError(str(path), "not a valid .docx (not a zip package)")
     document = docx.Document(io.BytesIO(data))
-    # Tables stay where they are in the document, under the heading that says what they hold.
-    blocks: list[str] = []
-    for item in document.iter_inner_content():
-        if isinstance(item, Table):
-            blocks.extend(_docx_table_lines(item))
-        else:
-            blocks.append(item.text.strip())
+    blocks = list(_docx_blocks(document.element.body, document))
+    # Footnotes and endnotes follow the text, as they would at the end of a printed page.
+    for rel in document.part.rels.values():
+        if rel.reltype in (RELATIONSHIP_TYPE.FOOTNOTES, RELATIONSHIP_TYPE.ENDNOTES):
+            for note in parse_xml(rel.target_part.blob):
+                if note.get(_WML + "type") is None:  # not a separator line
+                    blocks.extend(_docx_blocks(note, document))
     text = "\n\n".join(block for block in blocks if block)
     title = _usable_title(document.core_properties.title)
     if not title:
@@ -398,7 +401,76 @@ def _extract_docx(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     return text, title, ()
 
 
-def _docx_table_lines(table: Table) -> list[str]:
+_WML = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Containers of paragraphs and tables: content controls (a cover page, a form field) and
+# custom XML.
+_DOCX_BLOCK_WRAPPERS = {_WML + "sdt", _WML + "sdtContent", _WML + "customXml"}
+_DOCX_CHARACTERS = {
+    _WML + "tab": "\t",
+    _WML + "ptab": "\t",
+    _WML + "br": "\n",
+    _WML + "cr": "\n",
+    _WML + "noBreakHyphen": "-",
+}
+# Inside a paragraph, what a reader of the document does not see as its text: the old place of
+# a tracked move, ruby pronunciation guides, and the fallback copy Word writes of every text box.
+# (A tracked deletion's text is w:delText, never read.)
+_DOCX_UNSEEN = {
+    _WML + "moveFrom",
+    _WML + "rt",
+    _WML + "pPr",
+    _WML + "rPr",
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
+}
+
+
+def _docx_blocks(story: BaseOxmlElement, document: Document) -> Iterator[str]:
+    """The paragraphs and table rows of a story (the body, a cell, a text box, a note) in order.
+
+    python-docx's own `.text` reads only a paragraph's direct runs and hyperlinks, so it loses
+    text typed with changes tracked, text in content controls, and text boxes.
+    """
+    from docx.table import Table
+
+    for element in story:
+        if element.tag == _WML + "p":
+            boxes: list[BaseOxmlElement] = []
+            yield _docx_paragraph_text(element, boxes).strip()
+            for box in boxes:  # a text box is read after the paragraph it is anchored in
+                yield from _docx_blocks(box, document)
+        elif element.tag == _WML + "tbl":
+            # Tables stay where they are, under the heading that says what they hold.
+            yield from _docx_table_lines(Table(element, document), document)
+        elif element.tag in _DOCX_BLOCK_WRAPPERS and not _is_unread_control(element):
+            yield from _docx_blocks(element, document)
+
+
+def _docx_paragraph_text(element: BaseOxmlElement, boxes: list[BaseOxmlElement]) -> str:
+    parts = []
+    for child in element:
+        if child.tag == _WML + "t":
+            parts.append(child.text or "")
+        elif child.tag in _DOCX_CHARACTERS:
+            parts.append(_DOCX_CHARACTERS[child.tag])
+        elif child.tag == _WML + "txbxContent":
+            boxes.append(child)
+        elif child.tag not in _DOCX_UNSEEN and not _is_unread_control(child):
+            parts.append(_docx_paragraph_text(child, boxes))
+    return "".join(parts)
+
+
+def _is_unread_control(element: BaseOxmlElement) -> bool:
+    """A content control that shows its placeholder ("Click or tap here to enter text.") holds
+    no one's words, and a table of contents repeats the headings with page numbers."""
+    properties = element.find(_WML + "sdtPr")
+    if element.tag != _WML + "sdt" or properties is None:
+        return False
+    gallery = properties.find(f"{_WML}docPartObj/{_WML}docPartGallery")
+    contents = gallery is not None and gallery.get(_WML + "val") == "Table of Contents"
+    return contents or properties.find(_WML + "showingPlcHdr") is not None
+
+
+def _docx_table_lines(table: Table, document: Document) -> list[str]:
     rows = []
     for row in table.rows:
         cells = []
@@ -414,7 +486,10 @@ def _docx_table_lines(table: Table) -> list[str]:
         for run in paragraph.runs
         if run.text.strip()
     )
-    texts = [[cell.text.strip() for cell in row] for row in rows]
+    texts = [
+        ["\n".join(block for block in _docx_blocks(cell._tc, document) if block) for cell in row]
+        for row in rows
+    ]
     return [line for line in _table_lines(texts, header) if line]
 
 

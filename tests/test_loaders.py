@@ -2,6 +2,11 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import parse_xml
 
 from qa_bot.errors import (
     CorruptDocumentError,
@@ -236,6 +241,74 @@ def test_docx_table_values_under_a_bold_header_row_carry_its_names(tmp_path: Pat
     document.save(str(path))
     assert load_document(path).text == (
         "North | Harvest 2024: 12 t | Manager: Jane Doe\n\nSouth | Harvest 2024: 9 t"
+    )
+
+
+def test_docx_text_in_tracked_changes_content_controls_text_boxes_and_notes_is_read(
+    tmp_path: Path,
+) -> None:
+    """python-docx's own `.text` reads only a paragraph's direct runs and hyperlinks."""
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    box = (
+        "<w:txbxContent><w:p><w:r><w:t>Frost took 40 percent of the blossom.</w:t></w:r></w:p>"
+        "</w:txbxContent>"
+    )
+    body = [
+        # A tracked deletion and a moved-away sentence are gone; a tracked insertion is read.
+        f"<w:p {w}><w:r><w:t xml:space='preserve'>The inspection was </w:t></w:r>"
+        "<w:del><w:r><w:delText>not </w:delText></w:r></w:del>"
+        "<w:r><w:t xml:space='preserve'>carried out </w:t></w:r>"
+        "<w:ins><w:r><w:t xml:space='preserve'>on 4 March </w:t></w:r></w:ins>"
+        "<w:r><w:t>by Ana Ruiz.</w:t></w:r>"
+        "<w:r><w:footnoteReference w:id='1'/></w:r>"
+        "<w:moveFrom><w:r><w:t xml:space='preserve'> Samples were sent away.</w:t></w:r>"
+        "</w:moveFrom></w:p>",
+        f"<w:p {w}><w:r><w:t xml:space='preserve'>Prepared for </w:t></w:r>"
+        "<w:sdt><w:sdtPr><w:alias w:val='Client'/></w:sdtPr><w:sdtContent>"
+        "<w:r><w:t>Valley Orchards</w:t></w:r></w:sdtContent></w:sdt><w:r><w:t>.</w:t></w:r>"
+        # An unfilled form field shows its placeholder.
+        "<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent><w:r>"
+        "<w:t>Click or tap here to enter text.</w:t></w:r></w:sdtContent></w:sdt></w:p>",
+        # A table's cells are read the same way, a table in a cell too.
+        f"<w:tbl {w}><w:tr><w:tc><w:p><w:ins><w:r><w:t>Frost</w:t></w:r></w:ins></w:p></w:tc>"
+        "<w:tc><w:tbl><w:tr><w:tc><w:p><w:r><w:t>April</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+        "<w:p/></w:tc></w:tr></w:tbl>",
+        # A pronunciation guide (ruby) is set above its word, not read beside it.
+        f"<w:p {w}><w:r><w:t xml:space='preserve'>Office: </w:t></w:r><w:r><w:ruby><w:rubyPr/>"
+        "<w:rt><w:r><w:t>とうきょう</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>東京</w:t></w:r>"
+        "</w:rubyBase></w:ruby></w:r></w:p>",
+        f"<w:sdt {w}><w:sdtPr><w:alias w:val='Reference'/></w:sdtPr><w:sdtContent>"
+        "<w:p><w:r><w:t>Report number VO-2025-17.</w:t></w:r></w:p></w:sdtContent></w:sdt>",
+        # Word writes a text box twice: as a drawing and as a VML fallback for older readers.
+        f"<w:p {w} {mc}><w:r><w:t>See the box.</w:t></w:r><w:r><mc:AlternateContent>"
+        f"<mc:Choice Requires='wps'><w:drawing>{box}</w:drawing></mc:Choice>"
+        f"<mc:Fallback><w:pict>{box}</w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>",
+        f"<w:sdt {w}><w:sdtPr><w:docPartObj><w:docPartGallery w:val='Table of Contents'/>"
+        "</w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:r><w:t>Site visit</w:t></w:r>"
+        "<w:r><w:tab/><w:t>1</w:t></w:r></w:p></w:sdtContent></w:sdt>",
+    ]
+    document = docx.Document()
+    document.add_heading("Site visit", level=1)
+    for xml in body:
+        document.element.body.sectPr.addprevious(parse_xml(xml))
+    notes = (
+        f"<w:footnotes {w}><w:footnote w:type='separator' w:id='-1'><w:p><w:r><w:separator/>"
+        "</w:r></w:p></w:footnote><w:footnote w:id='1'><w:p><w:r><w:footnoteRef/></w:r>"
+        "<w:r><w:t xml:space='preserve'> Measured by the county extension office.</w:t></w:r>"
+        "</w:p></w:footnote></w:footnotes>"
+    )
+    part = Part(
+        PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, notes.encode(), document.part.package
+    )
+    document.part.relate_to(part, RT.FOOTNOTES)
+    path = tmp_path / "visit.docx"
+    document.save(str(path))
+    assert load_document(path).text == (
+        "Site visit\n\nThe inspection was carried out on 4 March by Ana Ruiz.\n\n"
+        "Prepared for Valley Orchards.\n\nFrost | April\n\nOffice: 東京\n\n"
+        "Report number VO-2025-17.\n\nSee the box.\n\nFrost took 40 percent of the blossom.\n\n"
+        "Measured by the county extension office."
     )
 
 
