@@ -430,8 +430,6 @@ def _docx_blocks(story: BaseOxmlElement, document: Document) -> Iterator[str]:
     python-docx's own `.text` reads only a paragraph's direct runs and hyperlinks, so it loses
     text typed with changes tracked, text in content controls, and text boxes.
     """
-    from docx.table import Table
-
     for element in story:
         if element.tag == _WML + "p":
             boxes: list[BaseOxmlElement] = []
@@ -440,7 +438,7 @@ def _docx_blocks(story: BaseOxmlElement, document: Document) -> Iterator[str]:
                 yield from _docx_blocks(box, document)
         elif element.tag == _WML + "tbl":
             # Tables stay where they are, under the heading that says what they hold.
-            yield from _docx_table_lines(Table(element, document), document)
+            yield from _docx_table_lines(element, document)
         elif element.tag in _DOCX_BLOCK_WRAPPERS and not _is_unread_control(element):
             yield from _docx_blocks(element, document)
 
@@ -470,7 +468,10 @@ def _is_unread_control(element: BaseOxmlElement) -> bool:
     return contents or properties.find(_WML + "showingPlcHdr") is not None
 
 
-def _docx_table_lines(table: Table, document: Document) -> list[str]:
+def _docx_table_lines(element: BaseOxmlElement, document: Document) -> list[str]:
+    from docx.table import Table
+
+    table = Table(element, document)
     rows = []
     for row in table.rows:
         cells = []
@@ -478,19 +479,51 @@ def _docx_table_lines(table: Table, document: Document) -> list[str]:
             if not cells or cell is not cells[-1]:
                 cells.append(cell)
         rows.append(cells)
-    # A header row is set in bold; Word's table styles that embolden it are not seen.
-    header = bool(rows) and all(
-        run.bold
-        for cell in rows[0]
-        for paragraph in cell.paragraphs
-        for run in paragraph.runs
-        if run.text.strip()
+    if not rows:
+        return []
+    # A header row repeats at the top of each page, or is set in bold by its style or by hand.
+    header_row = element.find(_WML + "tr")
+    header = (
+        _is_on(header_row.find(f"{_WML}trPr/{_WML}tblHeader"))
+        or _style_bolds_first_row(element, table)
+        or all(
+            run.bold
+            for cell in rows[0]
+            for paragraph in cell.paragraphs
+            for run in paragraph.runs
+            if run.text.strip()
+        )
     )
     texts = [
         ["\n".join(block for block in _docx_blocks(cell._tc, document) if block) for cell in row]
         for row in rows
     ]
     return [line for line in _table_lines(texts, header) if line]
+
+
+def _style_bolds_first_row(element: BaseOxmlElement, table: Table) -> bool:
+    look = element.find(f"{_WML}tblPr/{_WML}tblLook")
+    if look is None:
+        return False
+    first_row = look.get(_WML + "firstRow")
+    if first_row is None:  # Word 2007 wrote the options as bits of a hexadecimal w:val
+        bits = look.get(_WML + "val", "")
+        first_row = "1" if re.fullmatch(r"[0-9A-Fa-f]{1,4}", bits) and int(bits, 16) & 0x20 else "0"
+    style = table.style if first_row not in _OFF else None
+    while style is not None:
+        bold = style.element.find(f"{_WML}tblStylePr[@{_WML}type='firstRow']/{_WML}rPr/{_WML}b")
+        if bold is not None:
+            return _is_on(bold)
+        style = style.base_style
+    return False
+
+
+_OFF = {"0", "false", "off"}
+
+
+def _is_on(toggle: BaseOxmlElement | None) -> bool:
+    """A Word on/off property: present and without a w:val of 0, false or off."""
+    return toggle is not None and toggle.get(_WML + "val", "1") not in _OFF
 
 
 def _table_lines(rows: list[list[str]], header: bool) -> list[str]:

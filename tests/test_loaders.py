@@ -7,6 +7,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
 
 from qa_bot.errors import (
     CorruptDocumentError,
@@ -227,16 +228,29 @@ def test_docx_tables_stay_in_place_with_merged_cells_read_once(tmp_path: Path) -
     )
 
 
-def test_docx_table_values_under_a_bold_header_row_carry_its_names(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "marked_by", ["bold runs", "table style", "Word 2007 table style", "repeat as header row"]
+)
+def test_docx_table_values_under_a_header_row_carry_its_names(
+    tmp_path: Path, marked_by: str
+) -> None:
     document = docx.Document()
-    table = document.add_table(rows=3, cols=3)
+    style = "Light Grid Accent 1" if marked_by.endswith("table style") else "Table Grid"
+    table = document.add_table(rows=3, cols=3, style=style)
     rows = [("", "Harvest 2024", "Manager"), ("North", "12 t", "Jane Doe"), ("South", "9 t", "")]
     for row, values in zip(table.rows, rows, strict=True):
         for cell, value in zip(row.cells, values, strict=True):
             cell.text = value
-    for cell in table.rows[0].cells:
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
+    if marked_by == "bold runs":
+        for cell in table.rows[0].cells:
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+    elif marked_by == "Word 2007 table style":  # its style options are bits of w:val only
+        (look,) = table._tbl.xpath("w:tblPr/w:tblLook")
+        for name in ("firstRow", "lastRow", "firstColumn", "lastColumn", "noHBand", "noVBand"):
+            del look.attrib[qn(f"w:{name}")]
+    elif marked_by == "repeat as header row":
+        table.rows[0]._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
     path = tmp_path / "harvest.docx"
     document.save(str(path))
     assert load_document(path).text == (
