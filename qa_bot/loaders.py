@@ -510,10 +510,12 @@ def _style_bolds_first_row(element: BaseOxmlElement, table: Table) -> bool:
         bits = look.get(_WML + "val", "")
         first_row = "1" if re.fullmatch(r"[0-9A-Fa-f]{1,4}", bits) and int(bits, 16) & 0x20 else "0"
     style = table.style if first_row not in _OFF else None
-    while style is not None:
+    seen = set()  # a crafted file can base two styles on each other
+    while style is not None and style.style_id not in seen:
         bold = style.element.find(f"{_WML}tblStylePr[@{_WML}type='firstRow']/{_WML}rPr/{_WML}b")
         if bold is not None:
             return _is_on(bold)
+        seen.add(style.style_id)
         style = style.base_style
     return False
 

@@ -258,6 +258,24 @@ def test_docx_table_values_under_a_header_row_carry_its_names(
     )
 
 
+def test_docx_table_styles_based_on_each_other_are_read(tmp_path: Path) -> None:
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2, style="Light Grid Accent 1")
+    for row, values in zip(
+        table.rows, [("Orchard", "Manager"), ("North", "Jane Doe")], strict=True
+    ):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    first, second = document.styles["Light Grid Accent 1"], document.styles["Light Grid Accent 2"]
+    for style in (first, second):  # neither says how its first row looks: ask the base style
+        for conditional in style.element.xpath("w:tblStylePr"):
+            style.element.remove(conditional)
+    first.base_style, second.base_style = second, first
+    path = tmp_path / "cycle.docx"
+    document.save(str(path))
+    assert load_document(path).text == "Orchard | Manager\n\nNorth | Jane Doe"
+
+
 def test_docx_text_in_tracked_changes_content_controls_text_boxes_and_notes_is_read(
     tmp_path: Path,
 ) -> None:
