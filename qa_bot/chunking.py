@@ -22,7 +22,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # header or the first line; a .docx's tables are read in place; HTML reads a table a row a line
 # and a paragraph, heading or list item as a paragraph; Markdown is read without its markup;
 # 6: a .docx's tracked insertions, content controls, text boxes, footnotes and tables in cells
-# are read, and a table's header row is found by its style or its "repeat as header row").
+# are read, and a table's header row is found by its style or its "repeat as header row"; a
+# saved web page is read without its menus, banners and hidden parts).
 SPLITTING_VERSION = 6
 
 # Tokens that end with a period but do not end a sentence.

@@ -212,6 +212,13 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
         if tag.name == "head":
             continue
         tag.decompose()
+    # A saved web page: its menus, banners and hidden parts are not the document, and its
+    # main part (or its one article) is.
+    for tag in soup.find_all(_is_page_chrome):
+        tag.decompose()
+    parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
+    if len(parts) != 1:
+        parts = soup.find_all("article")
     # A table reads a row a line, as in a .docx: cell by cell on lines of their own, a row's
     # values fell into "sentences" of their own. A table that holds another table is page
     # layout and keeps its lines. (Parents, not descendants, are walked: that stays linear in
@@ -232,16 +239,29 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     title = _usable_title(title_tag.get_text(" ", strip=True)) if title_tag else None
     if title_tag:
         title_tag.decompose()
-    body = soup.body or soup
+    body = parts[0] if len(parts) == 1 else soup.body or soup
     text = body.get_text()
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not title:
-        heading = soup.find(["h1", "h2"])
+        heading = body.find(["h1", "h2"])
         title = heading.get_text(" ", strip=True) if heading else None
     return text, title, ()
 
 
+def _is_page_chrome(tag: Tag) -> bool:
+    style = tag.get("style")
+    return (
+        tag.name == "nav"
+        or tag.get("role") in _PAGE_CHROME_ROLES
+        or tag.has_attr("hidden")
+        or tag.get("aria-hidden") == "true"
+        or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
+    )
+
+
+_PAGE_CHROME_ROLES = {"banner", "contentinfo", "navigation", "search"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HTML_BREAKS = re.compile(rb"<(?:br|dd|dt|figcaption|summary|td|th|tr)\b", re.IGNORECASE)
 _HTML_PARAGRAPHS = re.compile(
     rb"<(?:address|article|aside|blockquote|details|div|dl|fieldset|figure|footer|form|h[1-6]"

@@ -107,6 +107,54 @@ def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
     )
 
 
+_SAVED_PAGE = """
+<a class="skip" href="#content">Jump to content</a>
+<header role="banner"><b>Valley News</b><nav><ul><li><a href="/">Home</a></li>
+<li><a href="/farming">Farming</a></li></ul></nav>
+<form role="search"><input placeholder="Search"><button>Search</button></form></header>
+<div class="consent" hidden><p>We use cookies.</p><button>Accept all</button></div>
+<div class="layout"><aside><h2>Most read</h2><ol><li>Ten ways to prune a pear tree</li></ol>
+</aside>
+{main}
+</div>
+<footer role="contentinfo"><p>Copyright 2025 Valley News. All rights reserved.</p></footer>
+"""
+_STORY = """<article><header><h1>Frost takes 40 percent of valley blossom</h1>
+<p>By Ana Ruiz, 4 March</p></header>
+<p>A late frost on Friday took 40 percent of the blossom in the north orchard.</p>
+<div style="display: none">Subscribe to read more</div>
+<div aria-hidden="true">Advertisement</div></article>"""
+
+
+@pytest.mark.parametrize("wrapper", ["<main id='content'>{}</main>", "<div role='main'>{}</div>"])
+def test_a_saved_web_page_is_read_without_its_menus_banners_and_hidden_parts(
+    tmp_path: Path, wrapper: str
+) -> None:
+    page = _SAVED_PAGE.format(main=wrapper.format(_STORY))
+    doc = _loaded(tmp_path / "frost.html", f"<html><body>{page}</body></html>")
+    assert (doc.title, doc.text) == (
+        "Frost takes 40 percent of valley blossom",
+        "Frost takes 40 percent of valley blossom\n\nBy Ana Ruiz, 4 March\n\n"
+        "A late frost on Friday took 40 percent of the blossom in the north orchard.",
+    )
+
+
+def test_a_page_without_a_main_part_drops_only_its_menus_and_hidden_parts(
+    tmp_path: Path,
+) -> None:
+    # Without <main>, the one <article> is the document; without either, the whole body is,
+    # and a plain <header> or <aside> may be the author's own.
+    for extra, expected in [
+        ("", "Frost takes 40 percent"),
+        ("<article><p>Pear trees need pruning.</p></article>", "Jump to content\n\nMost read"),
+    ]:
+        page = _SAVED_PAGE.format(main=_STORY + extra)
+        text = _loaded(tmp_path / "frost.html", f"<html><body>{page}</body></html>").text
+        assert text.startswith(expected)
+        for chrome in ("Home", "Search", "cookies", "Subscribe", "Advertisement"):
+            assert chrome not in text
+
+
 def _loaded(path: Path, text: str) -> LoadedDocument:
     path.write_text(text, encoding="utf-8")
     return load_document(path)
