@@ -183,8 +183,9 @@ def _extract_md(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpa
         if found := _FRONT_MATTER_TITLE.search(front.group(1)):
             title = _usable_title(found.group(1).strip("\"'"))
     markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    body, heading, pages = _extract_html(path, markdown.render(text).encode("utf-8"))
-    return body, title or heading, pages
+    html = markdown.render(text).encode("utf-8")
+    body, heading = _read_html(path, html, main_part=False)
+    return body, title or heading, ()
 
 
 # A YAML front matter block (Jekyll, Hugo, Obsidian notes) is metadata, not text: left in, it
@@ -195,6 +196,13 @@ _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageSpan, ...]]:
+    text, title = _read_html(path, data, main_part=True)
+    return text, title, ()
+
+
+def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | None]:
+    """The text and title of an HTML page; of its main part (or its one article) if
+    `main_part`, as a saved web page's menus and sidebars are not the document."""
     from bs4 import BeautifulSoup
 
     if b"\x00" in data[:8192]:
@@ -212,13 +220,14 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
         if tag.name == "head":
             continue
         tag.decompose()
-    # A saved web page: its menus, banners and hidden parts are not the document, and its
-    # main part (or its one article) is.
+    # Menus, banners and hidden parts are not the document.
     for tag in soup.find_all(_is_page_chrome):
         tag.decompose()
-    parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
-    if len(parts) != 1:
-        parts = soup.find_all("article")
+    parts = []
+    if main_part:
+        parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
+        if len(parts) != 1:
+            parts = soup.find_all("article")
     # A table reads a row a line, as in a .docx: cell by cell on lines of their own, a row's
     # values fell into "sentences" of their own. A table that holds another table is page
     # layout and keeps its lines. (Parents, not descendants, are walked: that stays linear in
@@ -246,7 +255,7 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, tuple[PageS
     if not title:
         heading = body.find(["h1", "h2"])
         title = heading.get_text(" ", strip=True) if heading else None
-    return text, title, ()
+    return text, title
 
 
 def _is_page_chrome(tag: Tag) -> bool:

@@ -54,6 +54,11 @@ def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
         "Orchard Guide\n\nThe north orchard grows Bramley apples and is\nmanaged by Jane Doe."
         "\n\nOrchard: North | 2025: 14 t"
     )
+    # Raw HTML is part of a note: an <article> in it is not a web page's main part.
+    note = "# Pruning\n\nCut in winter.\n\n<article>\n\nPears in summer.\n\n</article>\n"
+    assert _loaded(tmp_path / "pruning.md", note).text == (
+        "Pruning\n\nCut in winter.\n\nPears in summer."
+    )
 
 
 def test_markdown_front_matter_gives_the_title_and_is_not_text(tmp_path: Path) -> None:
