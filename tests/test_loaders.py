@@ -16,7 +16,8 @@ from qa_bot.errors import (
     UnsupportedFileError,
 )
 from qa_bot.ingest import ingest_file
-from qa_bot.loaders import LoadedDocument, PageFurniture, iter_files, load_document
+from qa_bot.loaders import LoadedDocument, iter_files, load_document
+from qa_bot.loaders.pdf import PageFurniture
 from tests.factories import make_docx, make_pdf
 
 

@@ -1,0 +1,122 @@
+"""HTML pages and Markdown notes (rendered to HTML and read the same way)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa_bot.errors import CorruptDocumentError
+from qa_bot.loaders.document import Extracted
+from qa_bot.loaders.tables import table_lines
+from qa_bot.loaders.text import decode_text
+from qa_bot.loaders.titles import usable_title
+
+if TYPE_CHECKING:  # BeautifulSoup is imported where a file needs it
+    from bs4 import Tag
+
+
+def extract_md(path: Path, data: bytes) -> Extracted:
+    """Rendered (CommonMark with tables) and read as HTML: markup such as "**" and a link's URL
+    stays out of answers and searches, a heading is found however it is written, and a table
+    reads as an HTML table does."""
+    from markdown_it import MarkdownIt
+
+    text, title = decode_text(path, data), None
+    if front := _FRONT_MATTER.match(text):
+        text = text[front.end() :]
+        if found := _FRONT_MATTER_TITLE.search(front.group(1)):
+            title = usable_title(found.group(1).strip("\"'"))
+    markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    html = markdown.render(text).encode("utf-8")
+    body, heading = _read_html(path, html, main_part=False)
+    return body, title or heading, ()
+
+
+# A YAML front matter block (Jekyll, Hugo, Obsidian notes) is metadata, not text: left in, it
+# reads as a heading. Its title is the document's. It opens with a "key:" line, where text
+# between two rules would not.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n([\w-]+:.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
+def extract_html(path: Path, data: bytes) -> Extracted:
+    text, title = _read_html(path, data, main_part=True)
+    return text, title, ()
+
+
+def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | None]:
+    """The text and title of an HTML page; of its main part (or its one article) if
+    `main_part`, as a saved web page's menus and sidebars are not the document."""
+    from bs4 import BeautifulSoup
+
+    if b"\x00" in data[:8192]:
+        raise CorruptDocumentError(str(path), "binary data, not HTML")
+    # Line breaks only where the layout has them: inline tags (<a>, <b>, <img>) stay in their
+    # sentence, so a link or a removed image does not cut a sentence in two. A break goes before
+    # each opening block tag, in the source: text after closing tags would make BeautifulSoup
+    # quadratic in the nesting depth (100,000 nested divs: minutes instead of a second). Before
+    # a paragraph, heading, list item or table it is a blank line, as in a text file, held by a
+    # no-break space: BeautifulSoup reads plain whitespace between tags as one line break.
+    data = _HTML_BREAKS.sub(rb"\n\g<0>", data)
+    data = _HTML_PARAGRAPHS.sub(rb"\n&nbsp;\n\g<0>", data)
+    soup = BeautifulSoup(data, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg"]):
+        tag.decompose()
+    # Menus, banners and hidden parts are not the document.
+    for tag in soup.find_all(_is_page_chrome):
+        tag.decompose()
+    parts = []
+    if main_part:
+        parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
+        if len(parts) != 1:
+            parts = soup.find_all("article")
+    # A table reads a row a line, as in a .docx: cell by cell on lines of their own, a row's
+    # values fell into "sentences" of their own. A table that holds another table is page
+    # layout and keeps its lines. (Parents, not descendants, are walked: that stays linear in
+    # the depth of nesting.)
+    holders = {id(table.find_parent("table")) for table in soup.find_all("table")}
+    tables: dict[int, list[Tag]] = {}
+    for row in soup.find_all("tr"):
+        table = row.find_parent("table")
+        if table is not None and id(table) not in holders:
+            tables.setdefault(id(table), []).append(row)
+    for rows in tables.values():
+        cells = [row.find_all(["td", "th"], recursive=False) for row in rows]
+        header = bool(cells[0]) and all(cell.name == "th" for cell in cells[0])
+        texts = [[" ".join(cell.get_text(" ").split()) for cell in row] for row in cells]
+        for row, line in zip(rows, table_lines(texts, header), strict=True):
+            row.string = f"\n{line}\n"
+    title_tag = soup.find("title")
+    title = usable_title(title_tag.get_text(" ", strip=True)) if title_tag else None
+    if title_tag:
+        title_tag.decompose()
+    body = parts[0] if len(parts) == 1 else soup.body or soup
+    text = body.get_text()
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not title:
+        heading = body.find(["h1", "h2"])
+        title = heading.get_text(" ", strip=True) if heading else None
+    return text, title
+
+
+def _is_page_chrome(tag: Tag) -> bool:
+    style = tag.get("style")
+    return (
+        tag.name == "nav"
+        or tag.get("role") in _PAGE_CHROME_ROLES
+        or tag.has_attr("hidden")
+        or tag.get("aria-hidden") == "true"
+        or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
+    )
+
+
+_PAGE_CHROME_ROLES = {"banner", "contentinfo", "navigation", "search"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HTML_BREAKS = re.compile(rb"<(?:br|dd|dt|figcaption|summary|td|th|tr)\b", re.IGNORECASE)
+_HTML_PARAGRAPHS = re.compile(
+    rb"<(?:address|article|aside|blockquote|details|div|dl|fieldset|figure|footer|form|h[1-6]"
+    rb"|header|hr|li|main|nav|ol|p|pre|section|table|ul)\b",
+    re.IGNORECASE,
+)

@@ -1,0 +1,32 @@
+"""A document's title: shown beside every citation and embedded with every chunk."""
+
+from __future__ import annotations
+
+import re
+
+
+def title_from_text(text: str) -> str | None:
+    for line in text.splitlines():
+        title = usable_title(line.strip().lstrip("#"))
+        if title:
+            return title[:120]
+    return None
+
+
+# What tools write when the author gave no title, and markings that are not titles.
+_PLACEHOLDER_TITLE = re.compile(
+    r"untitled(?: document)?|no title|title|(?:document|presentation|book|slide) ?\d*"
+    r"|powerpoint presentation|microsoft \w+ - .*|\S+\.(?:docx?|pdf|rtf|odt|pptx?|xlsx?|txt|html?"
+    r"|md|tex|dvi|indd)|(?:strictly )?confidential|draft|internal(?: use only)?|proprietary"
+    r"|do not distribute",
+    re.IGNORECASE,
+)
+
+
+def usable_title(title: str | None) -> str | None:
+    """The title, unless it is a placeholder ("Untitled", "Microsoft Word - draft3.docx"):
+    shown beside every citation and embedded with every chunk, a placeholder misleads both."""
+    title = " ".join((title or "").split())
+    if not any(char.isalpha() for char in title) or _PLACEHOLDER_TITLE.fullmatch(title):
+        return None
+    return title
