@@ -98,6 +98,12 @@ def deep_html(depth: int = 100_000) -> bytes:
     return b"<html><body>" + b"<div>" * depth + b"deep text" + b"</div>" * depth + b"</body></html>"
 
 
+def deep_lists_html(depth: int = 20_000) -> bytes:
+    """Ordered lists nested in their items: each item's number goes before its first words."""
+    nest = b"<ol><li>" * depth + b"deep item" + b"</li></ol>" * depth
+    return b"<html><body>" + nest + b"</body></html>"
+
+
 # --- XSS corpus --------------------------------------------------------------------------------
 
 # Each payload would, if it ran, set window.__xss, append an element with id 'xss-injected',

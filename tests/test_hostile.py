@@ -55,6 +55,7 @@ CASES = {
         "café crème coûte très cher à Zürich",
     ),
     "deep-nesting.html": (lambda _: hostile.deep_html(), "added", "deep text"),
+    "deep-lists.html": (lambda _: hostile.deep_lists_html(), "added", "1. deep item"),
     "good.txt": (lambda _: b"An ordinary file still ingests beside the hostile ones.", "added", ""),
 }
 

@@ -113,6 +113,26 @@ def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_an_ordered_list_keeps_its_numbers(tmp_path: Path) -> None:
+    # "What is step 2?" needs the 2, as the reader sees it.
+    body = (
+        "<ol><li><!-- first -->Cut dead wood.</li><li>Thin the crown.<ol type='a'>"
+        "<li>Keep five branches.</li><li>Keep the leader.</li></ol></li></ol>"
+        "<ol start='4'><li><p>Paint the cuts.</p></li><li value='9'>Rest.</li></ol>"
+        "<ol type='I'><li>Summer</li><li>Winter</li></ol>"
+        "<ol reversed><li>Three</li><li>Two</li></ol><ul><li>Pears</li></ul>"
+    )
+    assert _html_text(tmp_path, body) == (
+        "1. Cut dead wood.\n\n2. Thin the crown.\n\na. Keep five branches.\n\n"
+        "b. Keep the leader.\n\n4. Paint the cuts.\n\n9. Rest.\n\nI. Summer\n\nII. Winter"
+        "\n\n2. Three\n\n1. Two\n\nPears"
+    )
+    tight, loose = "1. Cut.\n2. Thin.\n\n", "3) Paint.\n\n4) Rest.\n"
+    assert _loaded(tmp_path / "steps.md", tight + loose).text == (
+        "1. Cut.\n\n2. Thin.\n\n3. Paint.\n\n4. Rest."
+    )
+
+
 _SAVED_PAGE = """
 <a class="skip" href="#content">Jump to content</a>
 <header role="banner"><b>Valley News</b><nav><ul><li><a href="/">Home</a></li>

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
+from qa_bot.loaders.numbering import list_number
 from qa_bot.loaders.tables import table_lines
 from qa_bot.loaders.text import decode_text
 from qa_bot.loaders.titles import usable_title
 
 if TYPE_CHECKING:  # BeautifulSoup is imported where a file needs it
-    from bs4 import Tag
+    from bs4 import BeautifulSoup, NavigableString, Tag
 
 
 def extract_md(path: Path, data: bytes) -> Extracted:
@@ -66,6 +67,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     # Menus, banners and hidden parts are not the document.
     for tag in soup.find_all(_is_page_chrome):
         tag.decompose()
+    _number_list_items(soup)
     parts = []
     if main_part:
         parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
@@ -99,6 +101,60 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
         heading = body.find(["h1", "h2"])
         title = heading.get_text(" ", strip=True) if heading else None
     return text, title
+
+
+def _number_list_items(soup: BeautifulSoup) -> None:
+    """An ordered list's items get the numbers a browser shows: "What is step 2?" needs them."""
+    for ordered in soup.find_all("ol"):
+        items = ordered.find_all("li", recursive=False)
+        style = _LIST_STYLES.get(str(ordered.get("type", "1")), "decimal")
+        step = -1 if ordered.has_attr("reversed") else 1
+        number = _integer(ordered.get("start"), len(items) if step < 0 else 1)
+        for item in items:
+            number = _integer(item.get("value"), number)
+            # Into the item's first text, so a loose list's "<li><p>Cut.</p>" reads "1. Cut."
+            first = _first_text(item)
+            if first is not None:
+                first.replace_with(f"{list_number(number, style)}. {first.lstrip()}")
+            number += step
+
+
+def _first_text(item: Tag) -> NavigableString | None:
+    """The first words of a list item, if they come before any list inside it.
+
+    Walked by hand: `descendants` finds an element's last descendant first, which made a
+    deep nest of lists quadratic. This walk stops at a nested list, so no node is seen twice.
+    """
+    from bs4 import NavigableString
+
+    stack = [iter(item.contents)]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+        elif node.name in ("ol", "ul", "li"):
+            return None
+        elif type(node) is NavigableString and node.strip():  # not a comment
+            return node
+        elif node.name is not None:
+            stack.append(iter(node.contents))
+    return None
+
+
+def _integer(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+_LIST_STYLES = {
+    "1": "decimal",
+    "a": "lowerLetter",
+    "A": "upperLetter",
+    "i": "lowerRoman",
+    "I": "upperRoman",
+}
 
 
 def _is_page_chrome(tag: Tag) -> bool:
