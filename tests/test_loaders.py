@@ -278,6 +278,12 @@ def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
     doc = load_document(path)
     assert doc.title == "Quarterly Memo"
     assert "Revenue rose by 12 percent." in doc.text
+    # Many tools write a .docx without list definitions.
+    document = docx.Document(str(path))
+    (numbering,) = [r for r in document.part.rels.values() if r.reltype == RT.NUMBERING]
+    document.part.drop_rel(numbering.rId)
+    document.save(str(path))
+    assert load_document(path).text == "Quarterly Memo\n\nRevenue rose by 12 percent."
 
 
 def test_docx_tables_stay_in_place_with_merged_cells_read_once(tmp_path: Path) -> None:
@@ -348,6 +354,68 @@ def test_docx_table_styles_based_on_each_other_are_read(tmp_path: Path) -> None:
     path = tmp_path / "cycle.docx"
     document.save(str(path))
     assert load_document(path).text == "Orchard | Manager\n\nNorth | Jane Doe"
+
+
+def test_docx_list_and_clause_numbers_are_read(tmp_path: Path) -> None:
+    """Word keeps a list's numbers as rules; "What does clause 2.1 say?" needs them."""
+    document = docx.Document()
+    w = nsdecls("w")
+    levels = [("decimal", "%1."), ("decimal", "%1.%2."), ("lowerLetter", "(%3)")]
+    numbering = document.part.numbering_part.element
+    numbering.insert(
+        0,
+        parse_xml(
+            f"<w:abstractNum {w} w:abstractNumId='90'>"
+            + "".join(
+                f"<w:lvl w:ilvl='{level}'><w:start w:val='1'/><w:numFmt w:val='{style}'/>"
+                f"<w:lvlText w:val='{text}'/></w:lvl>"
+                for level, (style, text) in enumerate(levels)
+            )
+            + "</w:abstractNum>"
+        ),
+    )
+    numbering.append(parse_xml(f"<w:num {w} w:numId='90'><w:abstractNumId w:val='90'/></w:num>"))
+    # "Restart numbering" in Word makes a new instance that starts again, and pandoc makes one
+    # for each nested list: it starts each level again where it first comes to it.
+    restart = "".join(
+        f"<w:lvlOverride w:ilvl='{level}'><w:startOverride w:val='1'/></w:lvlOverride>"
+        for level in range(len(levels))
+    )
+    for instance in (91, 92):
+        numbering.append(
+            parse_xml(
+                f"<w:num {w} w:numId='{instance}'><w:abstractNumId w:val='90'/>{restart}</w:num>"
+            )
+        )
+
+    def add(text: str, style: str | None = None, num: int | None = None, level: int = 0) -> None:
+        paragraph = document.add_paragraph(text, style=style)
+        if num is not None:
+            paragraph._p.get_or_add_pPr().append(
+                parse_xml(
+                    f"<w:numPr {w}><w:ilvl w:val='{level}'/><w:numId w:val='{num}'/></w:numPr>"
+                )
+            )
+
+    add("Definitions", num=90)
+    add("The Buyer is Valley Orchards.", num=92, level=1)
+    add("The Seller is Ana Ruiz.", num=92, level=1)
+    add("Delivery", num=90)
+    add("Apples arrive by 4 March,", num=90, level=1)
+    add("in crates.", num=90, level=2)
+    add("Wash the crates.", style="List Number")  # numbered by its style
+    add("Dry them.", style="List Number")
+    add("Pears", style="List Bullet")  # a bullet adds nothing to read
+    add("A note between the steps.", style="List Number", num=0)  # numbering taken off
+    add("Schedule", num=91)
+    path = tmp_path / "contract.docx"
+    document.save(str(path))
+    assert load_document(path).text == (
+        "1. Definitions\n\n1.1. The Buyer is Valley Orchards.\n\n1.2. The Seller is Ana Ruiz."
+        "\n\n2. Delivery\n\n2.1. Apples arrive by 4 March,\n\n(a) in crates.\n\n"
+        "1. Wash the crates.\n\n2. Dry them.\n\nPears\n\nA note between the steps.\n\n"
+        "1. Schedule"
+    )
 
 
 def test_docx_text_in_tracked_changes_content_controls_text_boxes_and_notes_is_read(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
-from qa_bot.loaders.numbering import list_number
+from qa_bot.loaders.numbering import integer_or, list_number
 from qa_bot.loaders.tables import table_lines
 from qa_bot.loaders.text import decode_text
 from qa_bot.loaders.titles import usable_title
@@ -109,9 +109,9 @@ def _number_list_items(soup: BeautifulSoup) -> None:
         items = ordered.find_all("li", recursive=False)
         style = _LIST_STYLES.get(str(ordered.get("type", "1")), "decimal")
         step = -1 if ordered.has_attr("reversed") else 1
-        number = _integer(ordered.get("start"), len(items) if step < 0 else 1)
+        number = integer_or(ordered.get("start"), len(items) if step < 0 else 1)
         for item in items:
-            number = _integer(item.get("value"), number)
+            number = integer_or(item.get("value"), number)
             # Into the item's first text, so a loose list's "<li><p>Cut.</p>" reads "1. Cut."
             first = _first_text(item)
             if first is not None:
@@ -139,13 +139,6 @@ def _first_text(item: Tag) -> NavigableString | None:
         elif node.name is not None:
             stack.append(iter(node.contents))
     return None
-
-
-def _integer(value: object, default: int) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return default
 
 
 _LIST_STYLES = {

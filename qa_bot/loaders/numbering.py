@@ -11,6 +11,14 @@ def list_number(number: int, style: str) -> str:
     return _WRITERS[style](number)
 
 
+def integer_or(value: object, default: int) -> int:
+    """A count written in a file, which may be missing or not a number at all."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
 def _letters(number: int) -> str:
     """a ... z, aa, ab ...: the letters of a list counted past z."""
     letters = ""

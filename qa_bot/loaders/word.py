@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
+from qa_bot.loaders.numbering import integer_or, list_number
 from qa_bot.loaders.tables import table_lines
 from qa_bot.loaders.titles import usable_title
 
@@ -24,18 +25,17 @@ def extract_docx(path: Path, data: bytes) -> Extracted:
 
     import docx
     from docx.opc.constants import RELATIONSHIP_TYPE
-    from docx.oxml import parse_xml
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise CorruptDocumentError(str(path), "not a valid .docx (not a zip package)")
     document = docx.Document(io.BytesIO(data))
-    blocks = list(_docx_blocks(document.element.body, document))
+    reader = _WordReader(document)
+    blocks = list(reader.blocks(document.element.body))
     # Footnotes and endnotes follow the text, as they would at the end of a printed page.
-    for rel in document.part.rels.values():
-        if rel.reltype in (RELATIONSHIP_TYPE.FOOTNOTES, RELATIONSHIP_TYPE.ENDNOTES):
-            for note in parse_xml(rel.target_part.blob):
-                if note.get(_WML + "type") is None:  # not a separator line
-                    blocks.extend(_docx_blocks(note, document))
+    for notes in _parts(document, RELATIONSHIP_TYPE.FOOTNOTES, RELATIONSHIP_TYPE.ENDNOTES):
+        for note in notes:
+            if note.get(_WML + "type") is None:  # not a separator line
+                blocks.extend(reader.blocks(note))
     text = "\n\n".join(block for block in blocks if block)
     title = usable_title(document.core_properties.title)
     if not title:
@@ -70,23 +70,188 @@ _DOCX_UNSEEN = {
 }
 
 
-def _docx_blocks(story: BaseOxmlElement, document: Document) -> Iterator[str]:
-    """The paragraphs and table rows of a story (the body, a cell, a text box, a note) in order.
+class _WordReader:
+    """One document's reading: its list numbers count on from paragraph to paragraph."""
 
-    python-docx's own `.text` reads only a paragraph's direct runs and hyperlinks, so it loses
-    text typed with changes tracked, text in content controls, and text boxes.
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.list_numbers = _ListNumbers(document)
+
+    def blocks(self, story: BaseOxmlElement) -> Iterator[str]:
+        """The paragraphs and table rows of a story (the body, a cell, a text box, a note).
+
+        python-docx's own `.text` reads only a paragraph's direct runs and hyperlinks, so it
+        loses text typed with changes tracked, text in content controls, and text boxes.
+        """
+        for element in story:
+            if element.tag == _WML + "p":
+                boxes: list[BaseOxmlElement] = []
+                text = _docx_paragraph_text(element, boxes).strip()
+                label = self.list_numbers.label(element)  # an empty item is counted too
+                yield f"{label} {text}" if label and text else text
+                for box in boxes:  # a text box is read after the paragraph it is anchored in
+                    yield from self.blocks(box)
+            elif element.tag == _WML + "tbl":
+                # Tables stay where they are, under the heading that says what they hold.
+                yield from self.table_lines(element)
+            elif element.tag in _DOCX_BLOCK_WRAPPERS and not _is_unread_control(element):
+                yield from self.blocks(element)
+
+    def table_lines(self, element: BaseOxmlElement) -> list[str]:
+        from docx.table import Table
+
+        table = Table(element, self.document)
+        rows = []
+        for row in table.rows:
+            cells = []
+            for cell in row.cells:  # a cell merged over n columns comes n times in a row
+                if not cells or cell is not cells[-1]:
+                    cells.append(cell)
+            rows.append(cells)
+        if not rows:
+            return []
+        # A header row repeats atop each page, or is set in bold by its style or by hand.
+        header_row = element.find(_WML + "tr")
+        header = (
+            _is_on(header_row.find(f"{_WML}trPr/{_WML}tblHeader"))
+            or _style_bolds_first_row(element, table)
+            or all(
+                run.bold
+                for cell in rows[0]
+                for paragraph in cell.paragraphs
+                for run in paragraph.runs
+                if run.text.strip()
+            )
+        )
+        texts = [
+            ["\n".join(block for block in self.blocks(cell._tc) if block) for cell in row]
+            for row in rows
+        ]
+        return [line for line in table_lines(texts, header) if line]
+
+
+class _ListNumbers:
+    """Word's list and clause numbers ("2.", "1.3.", "(b)"), which a .docx keeps as rules.
+
+    A paragraph is numbered by its own properties or its style's. The count belongs to the
+    list's definition, which several instances can share; an instance made by "Restart
+    numbering" starts a level again where it first appears at that level (pandoc gives each
+    nested list such an instance, and the outer list counts on). A level's count restarts the
+    levels below it.
     """
-    for element in story:
-        if element.tag == _WML + "p":
-            boxes: list[BaseOxmlElement] = []
-            yield _docx_paragraph_text(element, boxes).strip()
-            for box in boxes:  # a text box is read after the paragraph it is anchored in
-                yield from _docx_blocks(box, document)
-        elif element.tag == _WML + "tbl":
-            # Tables stay where they are, under the heading that says what they hold.
-            yield from _docx_table_lines(element, document)
-        elif element.tag in _DOCX_BLOCK_WRAPPERS and not _is_unread_control(element):
-            yield from _docx_blocks(element, document)
+
+    def __init__(self, document: Document) -> None:
+        from docx.opc.constants import RELATIONSHIP_TYPE
+
+        self._styles = document.styles.element
+        self._style_numbering: dict[str, tuple[str | None, str | None]] = {}
+        # A file has one part of list definitions, or none.
+        numbering = [
+            child for part in _parts(document, RELATIONSHIP_TYPE.NUMBERING) for child in part
+        ]
+        # definition -> level -> (start, style, text such as "%1.%2.")
+        self._levels: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for definition in numbering:
+            if definition.tag != _WML + "abstractNum":
+                continue
+            levels = self._levels.setdefault(_val(definition, "abstractNumId") or "", {})
+            for level in definition.findall(_WML + "lvl"):
+                levels[integer_or(level.get(_WML + "ilvl"), 0)] = (
+                    integer_or(_val(level.find(_WML + "start")), 1),
+                    _val(level.find(_WML + "numFmt")) or "decimal",
+                    _val(level.find(_WML + "lvlText")) or "",
+                )
+        # instance -> (definition, level -> start it restarts at)
+        self._instances: dict[str, tuple[str, dict[int, int]]] = {}
+        for instance in numbering:
+            if instance.tag != _WML + "num":
+                continue
+            restarts = {
+                integer_or(override.get(_WML + "ilvl"), 0): integer_or(
+                    _val(override.find(_WML + "startOverride")), 1
+                )
+                for override in instance.findall(_WML + "lvlOverride")
+                if override.find(_WML + "startOverride") is not None
+            }
+            definition = _val(instance.find(_WML + "abstractNumId")) or ""
+            self._instances[_val(instance, "numId") or ""] = (definition, restarts)
+        self._counts: dict[str, dict[int, int]] = {}
+        self._started: set[tuple[str, int]] = set()  # restarted instances and levels
+
+    def label(self, paragraph: BaseOxmlElement) -> str:
+        instance, level = self._numbering(paragraph)
+        if instance not in self._instances:
+            return ""
+        definition, restarts = self._instances[instance]
+        levels = self._levels.get(definition, {})
+        if level not in levels:
+            return ""
+        counts = self._counts.setdefault(definition, {})
+        start, style, text = levels[level]
+        if level in restarts and (instance, level) not in self._started:
+            self._started.add((instance, level))
+            counts[level] = restarts[level] - 1
+        counts[level] = counts.get(level, start - 1) + 1
+        for deeper in [counted for counted in counts if counted > level]:
+            del counts[deeper]
+        if style in ("bullet", "none"):
+            return ""
+
+        def number(match: re.Match[str]) -> str:
+            shown = int(match.group(1)) - 1
+            shown_start, shown_style, _ = levels.get(shown, (1, "decimal", ""))
+            return list_number(counts.get(shown, shown_start), shown_style)
+
+        return _LEVEL_NUMBER.sub(number, text).strip()
+
+    def _numbering(self, paragraph: BaseOxmlElement) -> tuple[str | None, int]:
+        """The list instance and level of a paragraph: its own, else its style's."""
+        properties = paragraph.find(_WML + "pPr")
+        own = properties.find(_WML + "numPr") if properties is not None else None
+        instance = _val(own.find(_WML + "numId")) if own is not None else None
+        level = _val(own.find(_WML + "ilvl")) if own is not None else None
+        if instance is None or level is None:
+            style_id = _val(properties.find(_WML + "pStyle")) if properties is not None else None
+            style_instance, style_level = self._numbering_of_style(style_id)
+            instance = instance or style_instance
+            level = level or style_level
+        return instance, integer_or(level, 0)
+
+    def _numbering_of_style(self, style_id: str | None) -> tuple[str | None, str | None]:
+        if style_id is None:
+            return None, None
+        if style_id not in self._style_numbering:
+            self._style_numbering[style_id] = (None, None)  # a style based on itself ends here
+            style = self._styles.get_by_id(style_id)
+            found: tuple[str | None, str | None] = (None, None)
+            if style is not None:
+                own = style.find(f"{_WML}pPr/{_WML}numPr")
+                based_on = self._numbering_of_style(_val(style.find(_WML + "basedOn")))
+                if own is not None:
+                    found = (_val(own.find(_WML + "numId")), _val(own.find(_WML + "ilvl")))
+                found = (found[0] or based_on[0], found[1] or based_on[1])
+            self._style_numbering[style_id] = found
+        return self._style_numbering[style_id]
+
+
+# "%2" in a level's text is the count of the second level.
+_LEVEL_NUMBER = re.compile(r"%([1-9])")
+
+
+def _parts(document: Document, *kinds: str) -> list[BaseOxmlElement]:
+    """The document's parts of these kinds, parsed from their bytes: python-docx reads no
+    footnotes, and its `numbering_part` fails on a file without list definitions."""
+    from docx.oxml import parse_xml
+
+    return [
+        parse_xml(rel.target_part.blob)
+        for rel in document.part.rels.values()
+        if rel.reltype in kinds and not rel.is_external
+    ]
+
+
+def _val(element: BaseOxmlElement | None, name: str = "val") -> str | None:
+    return element.get(_WML + name) if element is not None else None
 
 
 def _docx_paragraph_text(element: BaseOxmlElement, boxes: list[BaseOxmlElement]) -> str:
@@ -112,39 +277,6 @@ def _is_unread_control(element: BaseOxmlElement) -> bool:
     gallery = properties.find(f"{_WML}docPartObj/{_WML}docPartGallery")
     contents = gallery is not None and gallery.get(_WML + "val") == "Table of Contents"
     return contents or properties.find(_WML + "showingPlcHdr") is not None
-
-
-def _docx_table_lines(element: BaseOxmlElement, document: Document) -> list[str]:
-    from docx.table import Table
-
-    table = Table(element, document)
-    rows = []
-    for row in table.rows:
-        cells = []
-        for cell in row.cells:  # a cell merged over n columns comes n times in a row
-            if not cells or cell is not cells[-1]:
-                cells.append(cell)
-        rows.append(cells)
-    if not rows:
-        return []
-    # A header row repeats at the top of each page, or is set in bold by its style or by hand.
-    header_row = element.find(_WML + "tr")
-    header = (
-        _is_on(header_row.find(f"{_WML}trPr/{_WML}tblHeader"))
-        or _style_bolds_first_row(element, table)
-        or all(
-            run.bold
-            for cell in rows[0]
-            for paragraph in cell.paragraphs
-            for run in paragraph.runs
-            if run.text.strip()
-        )
-    )
-    texts = [
-        ["\n".join(block for block in _docx_blocks(cell._tc, document) if block) for cell in row]
-        for row in rows
-    ]
-    return [line for line in table_lines(texts, header) if line]
 
 
 def _style_bolds_first_row(element: BaseOxmlElement, table: Table) -> bool:
