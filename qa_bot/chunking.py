@@ -24,7 +24,7 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # 6: a .docx's tracked insertions, content controls, text boxes, footnotes and tables in cells
 # are read, and a table's header row is found by its style or its "repeat as header row"; a
 # saved web page is read without its menus, banners and hidden parts; an ordered list's items
-# keep their numbers).
+# keep their numbers, and a clause number such as "4.1." or "iv." opens its sentence).
 SPLITTING_VERSION = 6
 
 # Tokens that end with a period but do not end a sentence.
@@ -203,6 +203,10 @@ def _wraps(first: str, line: str, next_line: str, width: int) -> bool:
     return next_line.lstrip()[:1].islower() or len(line.strip()) >= _WRAPPED_WIDTH * width
 
 
+# A list item's or clause's number: "2", "4.1", "12.3.4", or a Roman numeral up to 39.
+_LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})*|x{0,3}(?:ix|iv|v?i{0,3})")
+
+
 def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
     if text[period_at] != ".":
         return False
@@ -211,8 +215,9 @@ def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
         word_start -= 1
     word = text[word_start:period_at].lstrip("(\"'“‘").lower()
     # Single letters are initials ("J. R. R. Tolkien"); a number opening a sentence numbers a
-    # list item ("2. Bake it").
-    list_number = word.isdigit() and len(word) <= 3 and not text[sentence_start:word_start].strip()
+    # list item or a clause ("2. Bake it", "4.1. The Buyer", "iv. Rest").
+    list_number = bool(word) and _LIST_NUMBER.fullmatch(word) is not None
+    list_number = list_number and not text[sentence_start:word_start].strip()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or list_number
 
 

@@ -28,6 +28,20 @@ def test_line_breaks_end_sentences_and_offsets_are_absolute() -> None:
     ]
 
 
+def test_a_list_or_clause_number_opens_its_sentence() -> None:
+    text = (
+        "1.1. The Buyer is Valley Orchards.\n\niv. Apples arrive by 4 March.\n\n"
+        "II. Winter work\n\nIt rose by 4.5. Then it fell."
+    )
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "1.1. The Buyer is Valley Orchards.",
+        "iv. Apples arrive by 4 March.",
+        "II. Winter work",
+        "It rose by 4.5.",
+        "Then it fell.",
+    ]
+
+
 def test_chunks_end_on_sentence_boundaries_and_keep_offsets() -> None:
     sentence = "This sentence is exactly fifty characters long!!. "
     text = (sentence * 30).strip()
