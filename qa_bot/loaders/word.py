@@ -114,7 +114,7 @@ class _WordReader:
         header_row = element.find(_WML + "tr")
         header = (
             _is_on(header_row.find(f"{_WML}trPr/{_WML}tblHeader"))
-            or _style_bolds_first_row(element, table)
+            or self._style_bolds_first_row(element, table)
             or all(
                 run.bold
                 for cell in rows[0]
@@ -128,6 +128,23 @@ class _WordReader:
             for row in rows
         ]
         return [line for line in table_lines(texts, header) if line]
+
+    def _style_bolds_first_row(self, element: BaseOxmlElement, table: Table) -> bool:
+        look = element.find(f"{_WML}tblPr/{_WML}tblLook")
+        if look is None:
+            return False
+        first_row = look.get(_WML + "firstRow")
+        if first_row is None:  # Word 2007 wrote the options as bits of a hexadecimal w:val
+            bits = look.get(_WML + "val", "")
+            bit = re.fullmatch(r"[0-9A-Fa-f]{1,4}", bits) and int(bits, 16) & 0x20
+            first_row = "1" if bit else "0"
+        if first_row in _OFF or table.style is None:
+            return False
+        for style in _style_chain(self.document.styles.element, table.style.element):
+            bold = style.find(f"{_WML}tblStylePr[@{_WML}type='firstRow']/{_WML}rPr/{_WML}b")
+            if bold is not None:
+                return _is_on(bold)
+        return False
 
 
 class _ListNumbers:
@@ -207,9 +224,7 @@ class _ListNumbers:
     def _numbering(self, paragraph: BaseOxmlElement) -> tuple[str | None, int]:
         """The list instance and level of a paragraph: its own, else its style's."""
         properties = paragraph.find(_WML + "pPr")
-        own = properties.find(_WML + "numPr") if properties is not None else None
-        instance = _val(own.find(_WML + "numId")) if own is not None else None
-        level = _val(own.find(_WML + "ilvl")) if own is not None else None
+        instance, level = _list_setting(properties)
         if instance is None or level is None:
             style_id = _val(properties.find(_WML + "pStyle")) if properties is not None else None
             style_instance, style_level = self._numbering_of_style(style_id)
@@ -221,17 +236,21 @@ class _ListNumbers:
         if style_id is None:
             return None, None
         if style_id not in self._style_numbering:
-            self._style_numbering[style_id] = (None, None)  # a style based on itself ends here
-            style = self._styles.get_by_id(style_id)
-            found: tuple[str | None, str | None] = (None, None)
-            if style is not None:
-                own = style.find(f"{_WML}pPr/{_WML}numPr")
-                based_on = self._numbering_of_style(_val(style.find(_WML + "basedOn")))
-                if own is not None:
-                    found = (_val(own.find(_WML + "numId")), _val(own.find(_WML + "ilvl")))
-                found = (found[0] or based_on[0], found[1] or based_on[1])
-            self._style_numbering[style_id] = found
+            chain = _style_chain(self._styles, self._styles.get_by_id(style_id))
+            settings = [_list_setting(style.find(_WML + "pPr")) for style in chain]
+            self._style_numbering[style_id] = (
+                next((instance for instance, _ in settings if instance), None),
+                next((level for _, level in settings if level), None),
+            )
         return self._style_numbering[style_id]
+
+
+def _list_setting(properties: BaseOxmlElement | None) -> tuple[str | None, str | None]:
+    """The list instance and level a paragraph's or a style's properties set, if they do."""
+    setting = properties.find(_WML + "numPr") if properties is not None else None
+    if setting is None:
+        return None, None
+    return _val(setting.find(_WML + "numId")), _val(setting.find(_WML + "ilvl"))
 
 
 # "%2" in a level's text is the count of the second level.
@@ -248,6 +267,19 @@ def _parts(document: Document, *kinds: str) -> list[BaseOxmlElement]:
         for rel in document.part.rels.values()
         if rel.reltype in kinds and not rel.is_external
     ]
+
+
+def _style_chain(
+    styles: BaseOxmlElement, style: BaseOxmlElement | None
+) -> Iterator[BaseOxmlElement]:
+    """A style and the styles it is based on, nearest first. A crafted file can base two
+    styles on each other: each is seen once."""
+    seen = set()
+    while style is not None and style.get(_WML + "styleId") not in seen:
+        yield style
+        seen.add(style.get(_WML + "styleId"))
+        based_on = _val(style.find(_WML + "basedOn"))
+        style = styles.get_by_id(based_on) if based_on else None
 
 
 def _val(element: BaseOxmlElement | None, name: str = "val") -> str | None:
@@ -277,25 +309,6 @@ def _is_unread_control(element: BaseOxmlElement) -> bool:
     gallery = properties.find(f"{_WML}docPartObj/{_WML}docPartGallery")
     contents = gallery is not None and gallery.get(_WML + "val") == "Table of Contents"
     return contents or properties.find(_WML + "showingPlcHdr") is not None
-
-
-def _style_bolds_first_row(element: BaseOxmlElement, table: Table) -> bool:
-    look = element.find(f"{_WML}tblPr/{_WML}tblLook")
-    if look is None:
-        return False
-    first_row = look.get(_WML + "firstRow")
-    if first_row is None:  # Word 2007 wrote the options as bits of a hexadecimal w:val
-        bits = look.get(_WML + "val", "")
-        first_row = "1" if re.fullmatch(r"[0-9A-Fa-f]{1,4}", bits) and int(bits, 16) & 0x20 else "0"
-    style = table.style if first_row not in _OFF else None
-    seen = set()  # a crafted file can base two styles on each other
-    while style is not None and style.style_id not in seen:
-        bold = style.element.find(f"{_WML}tblStylePr[@{_WML}type='firstRow']/{_WML}rPr/{_WML}b")
-        if bold is not None:
-            return _is_on(bold)
-        seen.add(style.style_id)
-        style = style.base_style
-    return False
 
 
 _OFF = {"0", "false", "off"}
