@@ -121,11 +121,12 @@ def test_an_ordered_list_keeps_its_numbers(tmp_path: Path) -> None:
         "<ol start='4'><li><p>Paint the cuts.</p></li><li value='9'>Rest.</li></ol>"
         "<ol type='I'><li>Summer</li><li>Winter</li></ol>"
         "<ol reversed><li>Three</li><li>Two</li></ol><ul><li>Pears</li></ul>"
+        "<ol type='i' start='999999999'><li>Far on</li></ol>"  # past Roman numerals
     )
     assert _html_text(tmp_path, body) == (
         "1. Cut dead wood.\n\n2. Thin the crown.\n\na. Keep five branches.\n\n"
         "b. Keep the leader.\n\n4. Paint the cuts.\n\n9. Rest.\n\nI. Summer\n\nII. Winter"
-        "\n\n2. Three\n\n1. Two\n\nPears"
+        "\n\n2. Three\n\n1. Two\n\nPears\n\n999999999. Far on"
     )
     tight, loose = "1. Cut.\n2. Thin.\n\n", "3) Paint.\n\n4) Rest.\n"
     assert _loaded(tmp_path / "steps.md", tight + loose).text == (

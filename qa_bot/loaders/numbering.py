@@ -5,8 +5,9 @@ from __future__ import annotations
 
 def list_number(number: int, style: str) -> str:
     """`number` written in a list's style: "decimal", "lowerLetter", "upperLetter",
-    "lowerRoman" or "upperRoman" (Word's names; anything else reads as decimal)."""
-    if number < 1 or style not in _WRITERS:
+    "lowerRoman" or "upperRoman" (Word's names; anything else reads as decimal). Roman
+    numerals stop at 3999, as in browsers: a file's start of 10**9 would be a billion Ms."""
+    if number < 1 or style not in _WRITERS or (style.endswith("Roman") and number > 3999):
         return str(number)
     return _WRITERS[style](number)
 
