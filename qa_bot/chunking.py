@@ -23,8 +23,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # and a paragraph, heading or list item as a paragraph; Markdown is read without its markup;
 # 6: a .docx's tracked insertions, content controls, text boxes, footnotes and tables in cells
 # are read, and a table's header row is found by its style or its "repeat as header row"; a
-# saved web page is read without its menus, banners and hidden parts; an ordered list's items
-# keep their numbers, and a clause number such as "4.1." or "iv." opens its sentence).
+# saved web page is read without its menus, banners, hidden parts and the site's name in its
+# title; an ordered list's items keep their numbers, and a clause number such as "4.1." or
+# "iv." opens its sentence).
 SPLITTING_VERSION = 6
 
 # Tokens that end with a period but do not end a sentence.

@@ -158,7 +158,9 @@ def test_a_saved_web_page_is_read_without_its_menus_banners_and_hidden_parts(
     tmp_path: Path, wrapper: str
 ) -> None:
     page = _SAVED_PAGE.format(main=wrapper.format(_STORY))
-    doc = _loaded(tmp_path / "frost.html", f"<html><body>{page}</body></html>")
+    # The page's title names the site too; its headline is the document's title.
+    head = "<head><title>Frost takes 40 percent of valley blossom | Valley News</title></head>"
+    doc = _loaded(tmp_path / "frost.html", f"<html>{head}<body>{page}</body></html>")
     assert (doc.title, doc.text) == (
         "Frost takes 40 percent of valley blossom",
         "Frost takes 40 percent of valley blossom\n\nBy Ana Ruiz, 4 March\n\n"
@@ -256,6 +258,10 @@ def test_a_pdf_without_a_real_title_takes_its_running_header(
         ("report_final.docx", "Harvest Notes"),
         ("", "Harvest Notes"),
         ("Title IX and the Draft", "Title IX and the Draft"),
+        # A site's name beside the headline goes; a subtitle after a colon stays.
+        ("Harvest Notes | Valley Orchards", "Harvest Notes"),
+        ("Valley Orchards - Harvest Notes", "Harvest Notes"),
+        ("Harvest Notes: Autumn 2024", "Harvest Notes: Autumn 2024"),
     ],
 )
 def test_a_placeholder_title_is_passed_over(tmp_path: Path, html_title: str, expected: str) -> None:

@@ -97,10 +97,23 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     text = body.get_text()
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if not title:
-        heading = body.find(["h1", "h2"])
-        title = heading.get_text(" ", strip=True) if heading else None
+    heading = body.find(["h1", "h2"])
+    headline = heading.get_text(" ", strip=True) if heading else None
+    if not title or (headline and _names_the_site(title, headline)):
+        title = headline
     return text, title
+
+
+def _names_the_site(title: str, headline: str) -> bool:
+    """A page title that is the headline and the site's name ("Frost takes 40 percent of
+    valley blossom | Valley News"): the site's name is not the document's title."""
+    rests = (title.removeprefix(headline), title.removesuffix(headline))
+    return any(rest != title and _SITE_NAME.fullmatch(rest) for rest in rests)
+
+
+# What a page title adds to its headline: " | Valley News", "Valley News - ". (After a colon
+# comes a subtitle, which stays.)
+_SITE_NAME = re.compile(r"\s+[|\-–—·]\s+\S.*|.*\S\s+[|\-–—·]\s+", re.DOTALL)
 
 
 def _number_list_items(soup: BeautifulSoup) -> None:
