@@ -2,6 +2,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.document import Document as DocxDocument
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -189,6 +190,11 @@ def _loaded(path: Path, text: str) -> LoadedDocument:
     return load_document(path)
 
 
+def _docx_text(document: DocxDocument, path: Path) -> str:
+    document.save(str(path))
+    return load_document(path).text
+
+
 def _html_text(tmp_path: Path, body: str) -> str:
     return _loaded(tmp_path / "page.html", f"<html><body>{body}</body></html>").text
 
@@ -289,8 +295,7 @@ def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
     document = docx.Document(str(path))
     (numbering,) = [r for r in document.part.rels.values() if r.reltype == RT.NUMBERING]
     document.part.drop_rel(numbering.rId)
-    document.save(str(path))
-    assert load_document(path).text == "Quarterly Memo\n\nRevenue rose by 12 percent."
+    assert _docx_text(document, path) == "Quarterly Memo\n\nRevenue rose by 12 percent."
 
 
 def test_docx_tables_stay_in_place_with_merged_cells_read_once(tmp_path: Path) -> None:
@@ -307,9 +312,7 @@ def test_docx_tables_stay_in_place_with_merged_cells_read_once(tmp_path: Path) -
     closed = table.rows[2].cells
     closed[0].merge(closed[2])  # "Closed" spans the row
     document.add_paragraph("The south orchard was replanted in 2025.")
-    path = tmp_path / "harvest.docx"
-    document.save(str(path))
-    assert load_document(path).text == (
+    assert _docx_text(document, tmp_path / "harvest.docx") == (
         "Harvest by orchard\n\nOrchard | 2024 | 2025\n\nNorth | 12 t | 14 t\n\nClosed"
         "\n\nThe south orchard was replanted in 2025."
     )
@@ -338,9 +341,7 @@ def test_docx_table_values_under_a_header_row_carry_its_names(
             del look.attrib[qn(f"w:{name}")]
     elif marked_by == "repeat as header row":
         table.rows[0]._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
-    path = tmp_path / "harvest.docx"
-    document.save(str(path))
-    assert load_document(path).text == (
+    assert _docx_text(document, tmp_path / "harvest.docx") == (
         "North | Harvest 2024: 12 t | Manager: Jane Doe\n\nSouth | Harvest 2024: 9 t"
     )
 
@@ -358,9 +359,7 @@ def test_docx_table_styles_based_on_each_other_are_read(tmp_path: Path) -> None:
         for conditional in style.element.xpath("w:tblStylePr"):
             style.element.remove(conditional)
     first.base_style, second.base_style = second, first
-    path = tmp_path / "cycle.docx"
-    document.save(str(path))
-    assert load_document(path).text == "Orchard | Manager\n\nNorth | Jane Doe"
+    assert _docx_text(document, tmp_path / "cycle.docx") == "Orchard | Manager\n\nNorth | Jane Doe"
 
 
 def test_docx_list_and_clause_numbers_are_read(tmp_path: Path) -> None:
@@ -415,9 +414,7 @@ def test_docx_list_and_clause_numbers_are_read(tmp_path: Path) -> None:
     add("Pears", style="List Bullet")  # a bullet adds nothing to read
     add("A note between the steps.", style="List Number", num=0)  # numbering taken off
     add("Schedule", num=91)
-    path = tmp_path / "contract.docx"
-    document.save(str(path))
-    assert load_document(path).text == (
+    assert _docx_text(document, tmp_path / "contract.docx") == (
         "1. Definitions\n\n1.1. The Buyer is Valley Orchards.\n\n1.2. The Seller is Ana Ruiz."
         "\n\n2. Delivery\n\n2.1. Apples arrive by 4 March,\n\n(a) in crates.\n\n"
         "1. Wash the crates.\n\n2. Dry them.\n\nPears\n\nA note between the steps.\n\n"
@@ -483,9 +480,7 @@ def test_docx_text_in_tracked_changes_content_controls_text_boxes_and_notes_is_r
         PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, notes.encode(), document.part.package
     )
     document.part.relate_to(part, RT.FOOTNOTES)
-    path = tmp_path / "visit.docx"
-    document.save(str(path))
-    assert load_document(path).text == (
+    assert _docx_text(document, tmp_path / "visit.docx") == (
         "Site visit\n\nThe inspection was carried out on 4 March by Ana Ruiz.\n\n"
         "Prepared for Valley Orchards.\n\nFrost | April\n\nOffice: 東京\n\n"
         "Report number VO-2025-17.\n\nSee the box.\n\nFrost took 40 percent of the blossom.\n\n"
