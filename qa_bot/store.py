@@ -64,6 +64,12 @@ def chunk_id_for(doc_id: str, version_key: str, index: int) -> str:
     return f"{doc_id}-{version_key}-{index:05d}"
 
 
+def next_chunk_id(chunk_id: str) -> str:
+    """The id the chunk after this one in its document has, if there is one."""
+    prefix, index = chunk_id.rsplit("-", 1)
+    return f"{prefix}-{int(index) + 1:05d}"
+
+
 class DocumentStore:
     """One Chroma collection of chunks plus its registry and keyword index."""
 
@@ -159,6 +165,16 @@ class DocumentStore:
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self._keyword.search(query, k)
+
+    def matching(self, pattern: str, limit: int) -> list[str]:
+        """Ids of chunks whose text matches a regular expression (Rust syntax: no look-around),
+        in the store's order. Finds what neither search side can: a clause by its number."""
+        self._maybe_refresh()
+        if not self._documents:
+            return []
+        found = self._chunks.get(where_document={"$regex": pattern}, include=[], limit=limit)
+        current = {f"{info.doc_id}-{info.version_key}" for info in self._documents.values()}
+        return [i for i in found["ids"] if i.rsplit("-", 1)[0] in current]
 
     def get(self, ids: Sequence[str], with_embeddings: bool = False) -> list[tuple[Document, Any]]:
         """Chunks by id, in the order asked, with their vectors when asked."""

@@ -12,6 +12,7 @@ from qa_bot.chain import build_retriever
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.ingest import ingest_paths
+from qa_bot.references import Reference
 from qa_bot.store import DocumentStore
 
 FERRY = (
@@ -68,6 +69,22 @@ class StoreContract:
         stored = store._chunks.get(include=["metadatas", "documents"])
         assert {meta["version_key"] for meta in stored["metadatas"]} == {info.version_key}
         assert all("seven" not in text for text in stored["documents"])
+
+    def test_matching_finds_a_clause_by_its_number(
+        self, store: DocumentStore, tmp_path: Path
+    ) -> None:
+        """What neither search side can find: the chunk where a line opens with "3.2"."""
+        path = write(tmp_path / "in", "terms.txt", "3.1. Prices exclude VAT.\n3.2. Pay in 30 days.")
+        write(tmp_path / "in", "ferry.txt", FERRY + " Fares rose 3.2 percent.")
+        ingest_paths([tmp_path / "in"], store, show_progress=False)
+        pattern = Reference("3.2").pattern
+        (hit,) = store.matching(pattern, 10)
+        assert hit.startswith(store.find(str(path)).doc_id)
+        path.write_text("3.1. Prices exclude VAT.\n3.2. Pay in 60 days.", encoding="utf-8")
+        ingest_paths([path], store, show_progress=False)
+        ((doc, _),) = store.get(store.matching(pattern, 10))
+        assert "60 days" in doc.page_content  # the replaced version's chunk is gone
+        assert store.matching(Reference("3.3").pattern, 10) == []
 
     def test_remove_deletes_chunks_and_keywords(self, store: DocumentStore, tmp_path: Path) -> None:
         path = write(tmp_path / "in", "library.txt", LIBRARY)

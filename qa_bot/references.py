@@ -1,0 +1,158 @@
+"""Questions that name a numbered part of a document: "What does clause 3.2 say?", "step 3",
+"the third step", "Section IV".
+
+Neither search side can find such a part by its number: BM25 drops one-character terms and
+reads "3.2" as "3" and "2", and the embedding model barely sees numbers. A part is found instead
+by a pattern for a line that opens with its number ("3.2. Late payments…", "Step 3: Bake",
+"IV. Remedies"), which Chroma runs over the stored chunks and the answerer over their sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa_bot.keyword import terms
+
+# Words a document names its numbered parts by.
+_LABELS = (
+    "article",
+    "chapter",
+    "clause",
+    "item",
+    "paragraph",
+    "para",
+    "part",
+    "point",
+    "question",
+    "rule",
+    "section",
+    "step",
+    "subsection",
+)
+_LABEL = r"(?:" + "|".join(_LABELS) + r")"
+# 3, 3.2, 12.3.4; or a Roman numeral of two letters or more (a lone "I" or "V" reads as a word).
+_NUMBER = r"(?:\d{1,3}(?:\.\d{1,3})*|(?=[ivx]{2})x{0,3}(?:ix|iv|v?i{0,3}))"
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+).split()
+_CARDINALS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+).split()
+_WORD_NUMBERS = {word: i + 1 for words in (_ORDINALS, _CARDINALS) for i, word in enumerate(words)}
+
+_NAMED = re.compile(
+    rf"(?:\b(?P<label>{_LABEL})s?|(?P<section_sign>§))\s*(?P<number>{_NUMBER})(?![\w.]*\d)"
+    rf"(?:[.,;:?!)]|\s|$)",
+    re.IGNORECASE,
+)
+_WORDED = re.compile(
+    rf"\bthe\s+(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?P<label>{_LABEL})\b"
+    rf"|\b(?P<label2>{_LABEL})\s+(?P<cardinal>{'|'.join(_CARDINALS)})\b",
+    re.IGNORECASE,
+)
+# "What does 3.2 say?": a bare dotted number is a part only when the question asks what it says.
+_BARE = re.compile(
+    r"(?<![\w.])(?P<number>\d{1,3}(?:\.\d{1,3})+)\.?\s+"
+    r"(?:says?|states?|covers?|means?|provides?|requires?|contains?|sets? out)\b",
+    re.IGNORECASE,
+)
+_OPENING = re.compile(
+    rf"[ \t]*(?:(?P<label>{_LABEL})[ \t]+|§[ \t]*)?\(?(?P<number>{_NUMBER})"
+    r"(?P<mark>[.:)\]]?)(?:\s|$|[-–—])",
+    re.IGNORECASE,
+)
+# "And 4.1?": a dotted number that is all a question names.
+_DOTTED = re.compile(r"(?<![\w.])(?P<number>\d{1,3}(?:\.\d{1,3})+)(?![\w%]|\.\d)")
+# Words that ask for a part's text and nothing in particular about it (and question words,
+# which the keyword side's stop-word list keeps).
+_LOOKUP_TERMS = terms(
+    [
+        "what which who whom whose when where why how does do did is are was were under "
+        "must shall may can could would should per according "
+        "say says state states cover covers mean means provide provides require requires "
+        "contain contains set sets tell show read quote give full text whole exact wording "
+        "please summarise summarize summary explain describe outline about"
+    ]
+)[0]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A numbered part a question names: its number as written ("3.2", "iv") and its label."""
+
+    number: str
+    label: str = ""
+    # What the question asks beyond naming the part ("Who pays under clause 3.1?" -> "Who
+    # pays under"); empty when it only asks what the part says.
+    rest: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.number}".strip()
+
+    def asked_terms(self) -> frozenset[str]:
+        """The terms of what the question asks beyond naming the part: none for "What does
+        clause 3.2 say?", {"pay"} for "Who pays under clause 3.1?"."""
+        return terms([self.rest])[0] - _LOOKUP_TERMS
+
+    @property
+    def pattern(self) -> str:
+        """A line that opens with this number: "3.2.", "3.2 Payment", "Clause 3.2:", "(3)",
+        "Step 3", "IV. Remedies", but not "3 people" or "3.25". Written for both Python's re and
+        Chroma's (Rust) regex, which has no look-around."""
+        number = re.escape(self.number)
+        end = r"(?:\s|$|[-–—])"
+        openings = [
+            rf"(?:{_LABEL}[ \t]+|§[ \t]*)\(?{number}[.:)\]]?{end}",
+            rf"\(?{number}[.:)\]]{end}",
+        ]
+        if "." in self.number:
+            openings.append(rf"{number}{end}")
+        return rf"(?mi)^[ \t]*(?:{'|'.join(openings)})"
+
+    def opens(self, text: str) -> bool:
+        """The sentence `text` opens with this number."""
+        return opening_number(text) == self.number
+
+    def encloses(self, text: str) -> bool:
+        """The sentence `text`, following this part's opening, still belongs to it: it opens
+        with no number, or with the number of a part of this part (3.2.1 of 3.2)."""
+        number = opening_number(text)
+        return number is None or number.startswith(f"{self.number}.")
+
+
+def find_reference(question: str) -> Reference | None:
+    """The numbered part the question names, if it names one."""
+    match = _NAMED.search(question)
+    if match:
+        label = (match.group("label") or "section").lower()
+        return Reference(match.group("number").lower(), label, _without(question, match))
+    match = _WORDED.search(question)
+    if match:
+        word = (match.group("ordinal") or match.group("cardinal")).lower()
+        label = (match.group("label") or match.group("label2")).lower()
+        return Reference(str(_WORD_NUMBERS[word]), label, _without(question, match))
+    match = _BARE.search(question) or _DOTTED.search(question)
+    if match:
+        reference = Reference(match.group("number"), "", _without(question, match, "number"))
+        if match.re is _BARE or not reference.asked_terms():
+            return reference
+    return None
+
+
+def opening_number(sentence: str) -> str | None:
+    """The number a sentence or line opens with, lowercased: "3.2" of "3.2. Late payments…"."""
+    match = _OPENING.match(sentence)
+    if match is None:
+        return None
+    number = match.group("number").lower()
+    # "3 people died" opens with a count, not a part: a bare number needs its mark or label.
+    if match.group("mark") or "." in number or match.group(0).lstrip()[0] in "§(":
+        return number
+    return number if match.group("label") else None
+
+
+def _without(question: str, match: re.Match[str], group: int | str = 0) -> str:
+    return f"{question[: match.start(group)]} {question[match.end(group) :]}".strip()
