@@ -20,11 +20,15 @@ from qa_bot.chunking import one_line
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import terms
+from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
 RANK_PRIOR = 0.1
+# Quoting the very part a question names by number ("What does clause 3.2 say?") is as sure as
+# an answer gets, though the confidence model, which weighs words in common, would doubt it.
+REFERENCE_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -167,19 +171,23 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         if not docs:
             return Answer(question, standalone, NOT_FOUND, abstained=True)
         signals, scored = self.signals(standalone, docs, focus=question)
-        confidence = self.confidence(signals)
-        if not scored or confidence < self.threshold:
-            return Answer(
-                question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
-            )
-        best = scored[0]
-        chosen = [best]
-        for candidate in scored[1 : self.max_sentences + 3]:
-            if len(chosen) >= self.max_sentences:
-                break
-            close = candidate.score >= best.score - 0.1 * abs(best.score)
-            if close and not _overlaps(candidate, chosen):
-                chosen.append(candidate)
+        reference = find_reference(question) or find_reference(standalone)
+        asked = None
+        if reference is not None:
+            named = named_parts(reference, scored, docs)
+            asked = next(filter(None, (_asked_of(reference, p, docs) for p in named)), None)
+        if asked is not None:
+            # The question names a part the documents have and asks nothing the part and its
+            # document's title do not hold: quote the part, not what merely resembles it.
+            chosen = asked
+            confidence = max(self.confidence(signals), REFERENCE_CONFIDENCE)
+        else:
+            confidence = self.confidence(signals)
+            if not scored or confidence < self.threshold:
+                return Answer(
+                    question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
+                )
+            chosen = self._choose(scored)
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
@@ -191,6 +199,18 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             for i, source in enumerate(sources)
         ]
         return Answer(question, standalone, " ".join(parts), tuple(sources), confidence)
+
+    def _choose(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best sentence, and the next best when nearly as good and not the same text."""
+        best = scored[0]
+        chosen = [best]
+        for candidate in scored[1 : self.max_sentences + 3]:
+            if len(chosen) >= self.max_sentences:
+                break
+            close = candidate.score >= best.score - 0.1 * abs(best.score)
+            if close and not _overlaps(candidate, chosen):
+                chosen.append(candidate)
+        return chosen
 
     def signals(
         self, query: str, docs: list[Document], focus: str | None = None
@@ -255,6 +275,60 @@ def rerank(
     ]
     head.sort(key=lambda s: s.score, reverse=True)
     return head + tail, logits
+
+
+def named_parts(
+    reference: Reference, scored: list[ScoredSentence], docs: list[Document]
+) -> list[list[ScoredSentence]]:
+    """The parts of the documents that carry the number a question names, best scored first:
+    each a sentence opening with the number, then those after it in its document, as far as
+    the retrieved chunks go, up to the next part (3.2.1 and 3.2.2 belong to 3.2; 3.3 does
+    not)."""
+
+    def source(s: ScoredSentence) -> str:
+        return str(docs[s.doc_index].metadata.get("source", ""))
+
+    def place(s: ScoredSentence) -> int:  # offset in its document
+        return int(docs[s.doc_index].metadata.get("start", 0)) + s.start
+
+    parts = []
+    seen = set()
+    for opening in (s for s in scored if reference.opens(s.text)):
+        if (source(opening), place(opening)) in seen:  # the same part in an overlapping chunk
+            continue
+        seen.add((source(opening), place(opening)))
+        following = {
+            place(s): s
+            for s in reversed(scored)  # of a sentence in two chunks, the best scored one
+            if source(s) == source(opening) and place(s) > place(opening)
+        }
+        part = [opening]
+        for offset in sorted(following):
+            if not reference.encloses(following[offset].text):
+                break
+            part.append(following[offset])
+        parts.append(part)
+    return parts
+
+
+def _asked_of(
+    reference: Reference, part: list[ScoredSentence], docs: list[Document]
+) -> list[ScoredSentence] | None:
+    """What to quote of the part, or None when the question asks for something the part
+    does not hold (then the answer is sought as for any question)."""
+    title = docs[part[0].doc_index].metadata.get("title", "")
+    asked = reference.asked_terms() - terms([title])[0]
+    if not asked:  # "What does clause 3.2 say?": its opening, and a heading's first sentence
+        return part[: 1 if _ends_sentence(part[0].text) else 2]
+    holding = [s for s in part if terms([s.text])[0] & asked]
+    if asked - frozenset().union(*(terms([s.text])[0] for s in holding)):
+        return None
+    return sorted(holding, key=lambda s: s.score, reverse=True)[:1]
+
+
+def _ends_sentence(text: str) -> bool:
+    """A heading ("3. Payment", "Step 3:") does not end as a sentence does."""
+    return text.rstrip().endswith((".", "!", "?", '"', "”", "'", ")"))
 
 
 def _overlaps(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:

@@ -11,11 +11,19 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from qa_bot.references import find_reference
 from qa_bot.sentences import best_per_doc, score_all
-from qa_bot.store import DocumentStore
+from qa_bot.store import DocumentStore, next_chunk_id
 
 # How much a chunk's best sentence counts next to its fused rank (RRF scores are ~1/60).
 SENTENCE_WEIGHT = 0.06
+# A chunk holding the numbered part the question names ("clause 3.2") comes before any chunk
+# that only resembles the question; among such chunks, the usual scores decide.
+REFERENCE_BOOST = 1.0
+# Between the chunk a part opens in and the next one, which it may run on into.
+_NEXT_GAP = 1e-6
+# How many chunks holding that part to look at: a corpus of recipes has many a "3.".
+REFERENCE_LIMIT = 200
 
 
 class HybridRetriever(BaseRetriever):
@@ -49,6 +57,12 @@ class HybridRetriever(BaseRetriever):
         for rank, (chunk_id, score) in enumerate(keyword):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
             signals.setdefault(chunk_id, {})["score_bm25"] = score
+        named = self._named_parts(query, fused)
+        # A part may run on past its chunk ("3. Payment" ... "3.2." in the next one).
+        following = {next_chunk_id(c) for c in named} - named
+        for chunk_id in named | following:
+            fused.setdefault(chunk_id, 0.0)
+            signals.setdefault(chunk_id, {})
 
         missing = [chunk_id for chunk_id in fused if chunk_id not in docs]
         for doc, embedding in self.store.get(missing, with_embeddings=True):
@@ -63,6 +77,7 @@ class HybridRetriever(BaseRetriever):
         for chunk_id, sentence in zip(candidates, best, strict=True):
             signals[chunk_id]["score_sentence"] = sentence
             final[chunk_id] = fused[chunk_id] + self.sentence_weight * sentence
+        _put_named_first(final, named)
         top = sorted(final, key=final.__getitem__, reverse=True)[: self.k]
 
         results = []
@@ -79,3 +94,24 @@ class HybridRetriever(BaseRetriever):
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=metadata))
         return results
+
+    def _named_parts(self, query: str, found: dict[str, float]) -> set[str]:
+        """Chunks with a line opening with the number the question names, if it names one:
+        those the search found, else the store's first few."""
+        reference = find_reference(query)
+        if reference is None:
+            return set()
+        named = self.store.matching(reference.pattern, REFERENCE_LIMIT)
+        return {c for c in named if c in found} or set(named[: self.k])
+
+
+def _put_named_first(final: dict[str, float], named: set[str]) -> None:
+    """Rank each chunk a named part opens in, followed by the next chunk of its document,
+    before every other chunk; one part before another by the better score of its two."""
+    base = dict(final)
+    for chunk_id in named & base.keys():
+        after = next_chunk_id(chunk_id)
+        unit = REFERENCE_BOOST + max(base[chunk_id], base.get(after, base[chunk_id]))
+        final[chunk_id] = max(final[chunk_id], unit + _NEXT_GAP)
+        if after in final:
+            final[after] = max(final[after], unit)

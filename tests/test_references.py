@@ -1,0 +1,203 @@
+"""Questions that name a numbered part of a document, and the lines that open such a part."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa_bot.answering import REFERENCE_CONFIDENCE
+from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.references import Reference, find_reference, opening_number
+from tests.conftest import open_sample_runtime
+
+AGREEMENT = """# Supply Agreement
+
+This agreement is made between Olivar Hermanos and Northfield Foods Ltd (the Buyer).
+
+## 1. Definitions
+
+1.1. "Goods" means the extra virgin olive oil described in the schedule.
+
+## 2. Delivery
+
+2.1. The Seller shall deliver the Goods to the Buyer's warehouse in Leeds.
+
+2.2. Risk in the Goods passes to the Buyer on delivery.
+
+## 3. Payment
+
+3.1. The Buyer shall pay the price within 30 days of the invoice date.
+
+3.2. Late payments bear interest at 4 percent a year above the base rate.
+
+3.3. All prices are exclusive of VAT.
+
+## 4. Termination
+
+4.1. Either party may end this agreement on 90 days' written notice.
+"""
+LOAF = """# Country loaf
+
+A simple white loaf with a crisp crust, baked in a Dutch oven.
+
+1. Mix 500 g of flour with 350 g of water and leave it for an hour.
+2. Add 10 g of salt and 100 g of starter, and knead for ten minutes.
+3. Let the dough rise at room temperature for four hours, folding it twice.
+4. Shape the loaf and prove it overnight in the fridge.
+"""
+
+# Says more of interest rates than clause 3.2 does: the search alone would rank it above 3.2.
+RATES = """# Interest rates explained
+
+An interest rate is the price of borrowing money, and the interest rate on a loan is set by the
+lender. The central bank sets the base interest rate. Interest rates rise when inflation rises.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "number", "label", "asked"),
+    [
+        ("What does clause 3.2 say?", "3.2", "clause", set()),
+        ("What is in Section 2.1?", "2.1", "section", set()),
+        ("clause 4.1", "4.1", "clause", set()),
+        ("Summarise clause 1", "1", "clause", set()),
+        ("What does § 12 require?", "12", "section", set()),
+        ("Who pays under clause 3.1?", "3.1", "clause", {"pay"}),
+        ("What's the third step of the loaf?", "3", "step", {"loaf"}),
+        ("What is step two?", "2", "step", set()),
+        ("What does Part IV cover?", "iv", "part", set()),
+        ("What does 3.2 say?", "3.2", "", set()),
+        ("And 4.1?", "4.1", "", set()),
+    ],
+)
+def test_a_question_names_a_part(question: str, number: str, label: str, asked: set) -> None:
+    reference = find_reference(question)
+    assert reference is not None
+    assert (reference.number, reference.label) == (number, label)
+    assert reference.asked_terms() == asked
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is part of the deal?",
+        "What second part of air was deemed lifeless?",  # an ordinal names a part after "the"
+        "Is there a step a user must take?",
+        "What was the GDP growth of 3.2 percent in 2020?",
+        "What was growth, 3.2 percent?",
+        "What happened in rule 30s?",
+        "Which version, 2.1.3, is current?",
+        "When was the 1990 clause added?",
+    ],
+)
+def test_a_question_names_no_part(question: str) -> None:
+    assert find_reference(question) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("3.2. Late payments", "3.2"),
+        ("3.2 Payment", "3.2"),  # Word's "%1.%2" heading numbers have no final point
+        ("Clause 3.2: the buyer pays", "3.2"),
+        ("§ 3.2 Pay", "3.2"),
+        ("  (3) Keep receipts.", "3"),
+        ("3) Bake.", "3"),
+        ("Step 3 - bake", "3"),
+        ("IV. Remedies", "iv"),
+        ("3.2.1. Interest", "3.2.1"),
+        ("3 people died", None),  # a count, not a part
+        ("1990 was a dry year", None),
+        ("Growth was 3.2 percent", None),
+    ],
+)
+def test_the_number_a_line_opens_with(line: str, number: str | None) -> None:
+    assert opening_number(line) == number
+    # Chroma runs the same test as a regular expression over whole chunks.
+    for reference in (Reference("3.2"), Reference("3"), Reference("iv")):
+        expected = reference.number == number
+        assert bool(re.search(reference.pattern, f"Before.\n{line}\nAfter.")) == expected, (
+            reference,
+            line,
+        )
+
+
+def test_a_part_encloses_its_subparts_only() -> None:
+    clause = Reference("3.2")
+    assert clause.encloses("3.2.1. Interest is simple.")
+    assert clause.encloses("It is paid monthly.")
+    assert not clause.encloses("3.3. All prices exclude VAT.")
+    assert not clause.encloses("4. Termination")
+    assert not clause.encloses("3.20. Another clause.")
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceEmbedder):  # noqa: ANN201
+    # Chunks of 160 characters: clause 3 runs on from one chunk into the next. Two chunks
+    # retrieved: the one where the part opens and the one it runs on into.
+    return open_sample_runtime(
+        tmp_path_factory.mktemp("parts"),
+        embedder,
+        {"agreement.md": AGREEMENT, "loaf.md": LOAF, "rates.md": RATES},
+        chunk_size=160,
+        chunk_overlap=0,
+        k=2,
+    )
+
+
+def ask(runtime, question: str, history: list | None = None):  # noqa: ANN001, ANN201
+    return runtime.chain.invoke({"question": question, "history": history or []})
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("What does clause 3.2 say?", "3.2. Late payments bear interest"),
+        ("What does 3.2 say?", "3.2. Late payments bear interest"),
+        ("clause 4.1", "4.1. Either party may end"),
+        ("Who pays under clause 3.1?", "3.1. The Buyer shall pay"),
+        ("In clause 2.2, when does risk pass?", "2.2. Risk in the Goods passes"),
+        # In a part that runs on into the next chunk, the sentence that holds what is asked.
+        ("What is the interest rate in clause 3?", "3.2. Late payments bear interest"),
+        ("What's the third step of the loaf?", "3. Let the dough rise"),
+        ("What is step two of the country loaf?", "2. Add 10 g of salt"),
+    ],
+)
+def test_a_named_part_is_quoted(runtime, question: str, quoted: str) -> None:  # noqa: ANN001
+    answer = ask(runtime, question)
+    assert not answer.abstained
+    assert answer.text.startswith(quoted)
+    assert answer.confidence >= REFERENCE_CONFIDENCE
+    cited = answer.citations[0]
+    assert cited.supporting_sentence is not None
+    assert cited.supporting_sentence.startswith(quoted)
+
+
+def test_a_heading_is_quoted_with_its_first_sentence(runtime) -> None:  # noqa: ANN001
+    answer = ask(runtime, "What does section 3 say?")
+    assert answer.text.startswith("3. Payment [1] 3.1. The Buyer shall pay")
+
+
+def test_a_part_the_documents_lack_is_not_found(runtime) -> None:  # noqa: ANN001
+    assert ask(runtime, "What does clause 9.4 say?").abstained
+    # Clause 3.1 exists but says nothing of a penalty: it is not quoted as if it did.
+    answer = ask(runtime, "What is the penalty for late delivery in clause 3.1?")
+    assert answer.abstained or not answer.text.startswith("3.1.")
+
+
+def test_a_follow_up_names_the_next_part(runtime) -> None:  # noqa: ANN001
+    from qa_bot.condense import Turn
+
+    first = ask(runtime, "What does clause 3.2 say?")
+    history = [Turn("What does clause 3.2 say?", first.standalone_query, first.text)]
+    assert ask(runtime, "And clause 3.3?", history).text.startswith("3.3. All prices")
+    assert ask(runtime, "What about 4.1?", history).text.startswith("4.1. Either party")
+
+
+def test_questions_without_a_part_are_answered_as_before(runtime) -> None:  # noqa: ANN001
+    answer = ask(runtime, "Where does the Seller deliver the Goods?")
+    assert not answer.abstained
+    assert answer.text.startswith(
+        "2.1. The Seller shall deliver the Goods to the Buyer's warehouse"
+    )
