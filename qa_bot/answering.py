@@ -172,7 +172,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             return Answer(question, standalone, NOT_FOUND, abstained=True)
         signals, scored = self.signals(standalone, docs, focus=question)
         reference = find_reference(question) or find_reference(standalone)
-        asked = None
+        asked, named = None, []
         if reference is not None:
             named = named_parts(reference, scored, docs)
             asked = next(filter(None, (_asked_of(reference, p, docs) for p in named)), None)
@@ -184,8 +184,13 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         else:
             confidence = self.confidence(signals)
             if not scored or confidence < self.threshold:
+                # A part no retrieved chunk has or mentions is in no document: the retriever
+                # looks for it in every chunk. Naming it tells a mistyped number apart.
+                lacking = reference is not None and not named
+                lacking = lacking and not any(reference.mentioned_in(d.page_content) for d in docs)
+                text = f"I can't find {reference} in your documents." if lacking else NOT_FOUND
                 return Answer(
-                    question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
+                    question, standalone, text, tuple(sources), confidence, abstained=True
                 )
             chosen = self._choose(scored)
         parts = []

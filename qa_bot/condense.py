@@ -13,6 +13,8 @@ from typing import Any
 
 from langchain_core.runnables import RunnableLambda
 
+from qa_bot.references import find_reference
+
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
 _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
 _POSSESSIVES = {"his", "her", "its", "their"}
@@ -99,7 +101,11 @@ def condense(question: str, history: list[Turn]) -> str:
     question = question.strip()
     if not history:
         return question
-    subject = _subject(history[-1].standalone)
+    previous = history[-1].standalone
+    earlier = find_reference(previous) if find_reference(question) is not None else None
+    if earlier is not None:  # "And clause 3.3?" after clause 3.2: the old number must not stay
+        previous = earlier.rest
+    subject = _subject(previous)
     if not subject or subject.lower() in question.lower():
         return question
     words = [w.lower() for w in _WORD.findall(question)]

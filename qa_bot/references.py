@@ -112,6 +112,11 @@ class Reference:
             openings.append(rf"{number}{end}")
         return rf"(?mi)^[ \t]*(?:{'|'.join(openings)})"
 
+    def mentioned_in(self, text: str) -> bool:
+        """The number appears in the text at all ("under Article 65 of the treaty")."""
+        number = re.escape(self.number)
+        return re.search(rf"(?<![\w.]){number}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
+
     def opens(self, text: str) -> bool:
         """The sentence `text` opens with this number."""
         return opening_number(text) == self.number

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from qa_bot.answering import REFERENCE_CONFIDENCE
+from qa_bot.answering import REFERENCE_CONFIDENCE, ExtractiveAnswerer
+from qa_bot.answers import NOT_FOUND
+from qa_bot.chain import build_retriever
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.references import Reference, find_reference, opening_number
 from tests.conftest import open_sample_runtime
@@ -35,7 +37,8 @@ This agreement is made between Olivar Hermanos and Northfield Foods Ltd (the Buy
 
 ## 4. Termination
 
-4.1. Either party may end this agreement on 90 days' written notice.
+4.1. Either party may end this agreement on 90 days' written notice, as clause 30 of the
+framework agreement allows.
 """
 LOAF = """# Country loaf
 
@@ -123,6 +126,13 @@ def test_the_number_a_line_opens_with(line: str, number: str | None) -> None:
         )
 
 
+def test_a_number_mentioned_in_a_sentence() -> None:
+    assert Reference("65").mentioned_in("Article 65 of the treaty banned cartels.")
+    assert Reference("3.2").mentioned_in("See clause 3.2.")
+    assert not Reference("3.2").mentioned_in("Growth was 3.25 percent; see 13.2 and 3.2.1.")
+    assert not Reference("iv").mentioned_in("The river flows.")
+
+
 def test_a_part_encloses_its_subparts_only() -> None:
     clause = Reference("3.2")
     assert clause.encloses("3.2.1. Interest is simple.")
@@ -180,10 +190,27 @@ def test_a_heading_is_quoted_with_its_first_sentence(runtime) -> None:  # noqa: 
 
 
 def test_a_part_the_documents_lack_is_not_found(runtime) -> None:  # noqa: ANN001
-    assert ask(runtime, "What does clause 9.4 say?").abstained
+    answer = ask(runtime, "What does clause 9.4 say?")
+    assert answer.abstained
+    assert answer.text == "I can't find clause 9.4 in your documents."
     # Clause 3.1 exists but says nothing of a penalty: it is not quoted as if it did.
     answer = ask(runtime, "What is the penalty for late delivery in clause 3.1?")
     assert answer.abstained or not answer.text.startswith("3.1.")
+
+
+def test_a_number_only_mentioned_is_not_said_to_be_missing(runtime) -> None:  # noqa: ANN001
+    """Clause 30 is mentioned, not numbered, in the agreement: when the answerer declines, it
+    does not claim the documents lack it."""
+    strict = ExtractiveAnswerer(runtime.store.embedder, threshold=1.0)
+    question = "What does clause 30 say?"
+    docs = build_retriever(runtime.settings, runtime.store).invoke(question)
+    assert any("clause 30" in doc.page_content for doc in docs)
+    answer = strict.invoke({"question": question, "docs": docs})
+    assert answer.abstained and answer.text == NOT_FOUND
+    missing = "What does clause 31 say?"
+    docs = build_retriever(runtime.settings, runtime.store).invoke(missing)
+    answer = strict.invoke({"question": missing, "docs": docs})
+    assert answer.text == "I can't find clause 31 in your documents."
 
 
 def test_a_follow_up_names_the_next_part(runtime) -> None:  # noqa: ANN001
@@ -193,6 +220,9 @@ def test_a_follow_up_names_the_next_part(runtime) -> None:  # noqa: ANN001
     history = [Turn("What does clause 3.2 say?", first.standalone_query, first.text)]
     assert ask(runtime, "And clause 3.3?", history).text.startswith("3.3. All prices")
     assert ask(runtime, "What about 4.1?", history).text.startswith("4.1. Either party")
+    loaf = ask(runtime, "What is step two of the country loaf?")
+    history = [Turn("What is step two of the country loaf?", loaf.standalone_query, loaf.text)]
+    assert ask(runtime, "And step 3?", history).text.startswith("3. Let the dough rise")
 
 
 def test_questions_without_a_part_are_answered_as_before(runtime) -> None:  # noqa: ANN001
