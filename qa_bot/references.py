@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from qa_bot.keyword import terms
 
-# Words a document names its numbered parts by.
-_LABELS = (
+# Words a document numbers its parts by; a line may open with the number alone ("3.2.").
+_NUMBERING_LABELS = (
     "article",
     "chapter",
     "clause",
@@ -30,7 +30,10 @@ _LABELS = (
     "step",
     "subsection",
 )
-_LABEL = r"(?:" + "|".join(_LABELS) + r")"
+# Words a document names its parts by: the line says "Appendix A", "Schedule 2", "Table 3".
+_NAMING_LABELS = ("annex", "appendix", "exhibit", "figure", "schedule", "table")
+_LABEL = r"(?:" + "|".join(_NUMBERING_LABELS) + r")"
+_ANY_LABEL = r"(?:" + "|".join(_NUMBERING_LABELS + _NAMING_LABELS) + r")"
 # 3, 3.2, 12.3.4; or a Roman numeral of two letters or more (a lone "I" or "V" reads as a word).
 _NUMBER = r"(?:\d{1,3}(?:\.\d{1,3})*|(?=[ivx]{2})x{0,3}(?:ix|iv|v?i{0,3}))"
 _ORDINALS = (
@@ -43,9 +46,12 @@ _CARDINALS = (
 ).split()
 _WORD_NUMBERS = {word: i + 1 for words in (_ORDINALS, _CARDINALS) for i, word in enumerate(words)}
 
+# "(b)" of "clause 3.2(b)", "(1)" of "Article 5(1)": an item within the part.
+_SUB = r"(?:\s?\((?P<sub>[a-z]|\d{1,2}|[ivx]{1,4})\))?"
+# A capital letter names a part only beside its label, and the document's line must say both.
 _NAMED = re.compile(
-    rf"(?:\b(?P<label>{_LABEL})s?|(?P<section_sign>§))\s*(?P<number>{_NUMBER})(?![\w.]*\d)"
-    rf"(?:[.,;:?!)]|\s|$)",
+    rf"(?:\b(?P<label>{_ANY_LABEL})s?|(?P<section_sign>§))\s*"
+    rf"(?P<number>{_NUMBER}|(?-i:[A-Z]))(?![\w.]*\d){_SUB}(?:[.,;:?!)]|\s|$)",
     re.IGNORECASE,
 )
 _WORDED = re.compile(
@@ -55,7 +61,7 @@ _WORDED = re.compile(
 )
 # "What does 3.2 say?": a bare dotted number is a part only when the question asks what it says.
 _BARE = re.compile(
-    r"(?<![\w.])(?P<number>\d{1,3}(?:\.\d{1,3})+)\.?\s+"
+    rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+){_SUB}\.?\s+"
     r"(?:says?|states?|covers?|means?|provides?|requires?|contains?|sets? out)\b",
     re.IGNORECASE,
 )
@@ -65,12 +71,13 @@ _OPENING = re.compile(
     re.IGNORECASE,
 )
 # "And 4.1?": a dotted number that is all a question names.
-_DOTTED = re.compile(r"(?<![\w.])(?P<number>\d{1,3}(?:\.\d{1,3})+)(?![\w%]|\.\d)")
+_DOTTED = re.compile(rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+)(?![\w%]|\.\d){_SUB}")
 # Words that ask for a part's text and nothing in particular about it (and question words,
 # which the keyword side's stop-word list keeps).
 _LOOKUP_TERMS = terms(
     [
-        "what which who whom whose when where why how does do did is are was were under "
+        "what which who whom whose when where why how much many does do did is are was were "
+        "under "
         "must shall may can could would should per according "
         "say says state states cover covers mean means provide provides require requires "
         "contain contains set sets tell show read quote give full text whole exact wording "
@@ -81,16 +88,25 @@ _LOOKUP_TERMS = terms(
 
 @dataclass(frozen=True)
 class Reference:
-    """A numbered part a question names: its number as written ("3.2", "iv") and its label."""
+    """A numbered part a question names: its number as written ("3.2", "iv", "a"), its label,
+    and an item within it ("b" of "clause 3.2(b)")."""
 
     number: str
     label: str = ""
     # What the question asks beyond naming the part ("Who pays under clause 3.1?" -> "Who
     # pays under"); empty when it only asks what the part says.
     rest: str = ""
+    sub: str = ""
 
     def __str__(self) -> str:
-        return f"{self.label} {self.number}".strip()
+        sub = f"({self.sub})" if self.sub else ""
+        number = self.number.upper() if self.by_label else self.number
+        return f"{self.label} {number}{sub}".strip()
+
+    @property
+    def by_label(self) -> bool:
+        """The document's line names the part with its label: "Appendix A", "Table 3"."""
+        return self.label in _NAMING_LABELS or self.number.isalpha() and len(self.number) == 1
 
     def asked_terms(self) -> frozenset[str]:
         """The terms of what the question asks beyond naming the part: none for "What does
@@ -100,10 +116,13 @@ class Reference:
     @property
     def pattern(self) -> str:
         """A line that opens with this number: "3.2.", "3.2 Payment", "Clause 3.2:", "(3)",
-        "Step 3", "IV. Remedies", but not "3 people" or "3.25". Written for both Python's re and
+        "Step 3", "IV. Remedies", but not "3 people" or "3.25"; for a part named by its label,
+        a line opening with both: "Appendix A", "Table 3:". Written for both Python's re and
         Chroma's (Rust) regex, which has no look-around."""
         number = re.escape(self.number)
         end = r"(?:\s|$|[-–—])"
+        if self.by_label:
+            return rf"(?mi)^[ \t]*{re.escape(self.label)}[ \t]+{number}[.:)\]]?{end}"
         openings = [
             rf"(?:{_LABEL}[ \t]+|§[ \t]*)\(?{number}[.:)\]]?{end}",
             rf"\(?{number}[.:)\]]{end}",
@@ -118,14 +137,29 @@ class Reference:
         return re.search(rf"(?<![\w.]){number}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
 
     def opens(self, text: str) -> bool:
-        """The sentence `text` opens with this number."""
+        """The sentence `text` opens this part."""
+        if self.by_label:
+            return re.match(self.pattern.replace("^", "", 1), text) is not None
         return opening_number(text) == self.number
 
-    def encloses(self, text: str) -> bool:
-        """The sentence `text`, following this part's opening, still belongs to it: it opens
-        with no number, or with the number of a part of this part (3.2.1 of 3.2)."""
-        number = opening_number(text)
-        return number is None or number.startswith(f"{self.number}.")
+    def encloses(self, text: str, opening: str) -> bool:
+        """The sentence `text`, after the part's `opening` sentence, still belongs to the part:
+        it opens with no number, with the number of a part of this part (3.2.1 of 3.2), or with
+        a number in brackets after an opening without ("(2)" in "Article 5")."""
+        if self.by_label:
+            return re.match(rf"[ \t]*{re.escape(self.label)}[ \t]+\w", text, re.I) is None
+        number, bracketed = _opening(text)
+        if number is None or bracketed and not _opening(opening)[1]:
+            return True
+        return number.startswith(f"{self.number}.")
+
+    def opens_item(self, text: str) -> bool:
+        """The sentence `text` opens this reference's item: "(b) …", "b) …", "b. …"."""
+        sub = re.escape(self.sub)
+        return re.match(rf"\s*(?:\({sub}\)|{sub}[.)])(?:\s|$)", text, re.I) is not None
+
+    def mentions_item(self, text: str) -> bool:
+        return re.search(rf"\({re.escape(self.sub)}\)", text, re.I) is not None
 
 
 def find_reference(question: str) -> Reference | None:
@@ -133,7 +167,9 @@ def find_reference(question: str) -> Reference | None:
     match = _NAMED.search(question)
     if match:
         label = (match.group("label") or "section").lower()
-        return Reference(match.group("number").lower(), label, _without(question, match))
+        number = match.group("number")
+        number = number if len(number) == 1 and number.isalpha() else number.lower()
+        return Reference(number, label, _without(question, match), _sub(match))
     match = _WORDED.search(question)
     if match:
         word = (match.group("ordinal") or match.group("cardinal")).lower()
@@ -141,7 +177,9 @@ def find_reference(question: str) -> Reference | None:
         return Reference(str(_WORD_NUMBERS[word]), label, _without(question, match))
     match = _BARE.search(question) or _DOTTED.search(question)
     if match:
-        reference = Reference(match.group("number"), "", _without(question, match, "number"))
+        end = match.end("sub") + 1 if match.group("sub") else match.end("number")
+        rest = f"{question[: match.start('number')]} {question[end:]}".strip()
+        reference = Reference(match.group("number"), "", rest, _sub(match))
         if match.re is _BARE or not reference.asked_terms():
             return reference
     return None
@@ -149,15 +187,25 @@ def find_reference(question: str) -> Reference | None:
 
 def opening_number(sentence: str) -> str | None:
     """The number a sentence or line opens with, lowercased: "3.2" of "3.2. Late payments…"."""
+    return _opening(sentence)[0]
+
+
+def _opening(sentence: str) -> tuple[str | None, bool]:
+    """opening_number, and whether the number is in brackets: "(2) …"."""
     match = _OPENING.match(sentence)
     if match is None:
-        return None
+        return None, False
     number = match.group("number").lower()
+    bracketed = match.group(0).lstrip().startswith("(")
     # "3 people died" opens with a count, not a part: a bare number needs its mark or label.
-    if match.group("mark") or "." in number or match.group(0).lstrip()[0] in "§(":
-        return number
-    return number if match.group("label") else None
+    if match.group("mark") or "." in number or bracketed or match.group(0).lstrip()[0] == "§":
+        return number, bracketed
+    return (number, bracketed) if match.group("label") else (None, False)
 
 
-def _without(question: str, match: re.Match[str], group: int | str = 0) -> str:
-    return f"{question[: match.start(group)]} {question[match.end(group) :]}".strip()
+def _sub(match: re.Match[str]) -> str:
+    return (match.group("sub") or "").lower()
+
+
+def _without(question: str, match: re.Match[str]) -> str:
+    return f"{question[: match.start()]} {question[match.end() :]}".strip()

@@ -39,6 +39,26 @@ This agreement is made between Olivar Hermanos and Northfield Foods Ltd (the Buy
 
 4.1. Either party may end this agreement on 90 days' written notice, as clause 30 of the
 framework agreement allows.
+
+## 5. Care of the Goods
+
+5.1. Until the Goods are sold, the Buyer shall:
+
+(a) keep the Goods in a dry store below 25 degrees;
+
+(b) insure the Goods against fire and theft; and
+
+(c) return empty containers within 60 days.
+
+5.2. The Seller may inspect the store once a quarter.
+
+## Appendix A - Prices
+
+Extra virgin olive oil costs 6 euros a litre, delivered.
+
+## Appendix B - Contacts
+
+Orders go to the purchasing office in Leeds.
 """
 LOAF = """# Country loaf
 
@@ -135,11 +155,48 @@ def test_a_number_mentioned_in_a_sentence() -> None:
 
 def test_a_part_encloses_its_subparts_only() -> None:
     clause = Reference("3.2")
-    assert clause.encloses("3.2.1. Interest is simple.")
-    assert clause.encloses("It is paid monthly.")
-    assert not clause.encloses("3.3. All prices exclude VAT.")
-    assert not clause.encloses("4. Termination")
-    assert not clause.encloses("3.20. Another clause.")
+    opening = "3.2. Late payments bear interest."
+    assert clause.encloses("3.2.1. Interest is simple.", opening)
+    assert clause.encloses("It is paid monthly.", opening)
+    assert clause.encloses("(2) Interest is paid monthly.", opening)  # an item of the clause
+    assert not clause.encloses("3.3. All prices exclude VAT.", opening)
+    assert not clause.encloses("4. Termination", opening)
+    assert not clause.encloses("3.20. Another clause.", opening)
+    item = Reference("2")
+    assert not item.encloses("(3) Bake it.", "(2) Shape it.")  # items alike end each other
+
+
+def test_a_part_named_by_its_label() -> None:
+    """A letter, or a table's or an appendix's number, names a part only beside its label."""
+    appendix = find_reference("What is in Appendix B?")
+    assert appendix is not None and appendix.by_label and str(appendix) == "appendix B"
+    assert appendix.opens("Appendix B - Contacts")
+    assert appendix.opens("APPENDIX B: Contacts")
+    assert not appendix.opens("B. Contacts")
+    assert not appendix.opens("Appendix BB")
+    assert appendix.encloses("1. Orders go to Leeds.", "Appendix B - Contacts")
+    assert not appendix.encloses("Appendix C - Forms", "Appendix B - Contacts")
+    table = find_reference("What does table 3 show?")
+    assert table is not None and table.by_label
+    assert re.search(table.pattern, "Intro.\nTable 3: Deliveries by month\nJan 4")
+    assert not re.search(table.pattern, "Intro.\n3. Shape the loaf.")
+    assert find_reference("Is there an appendix a user must sign?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "text"),
+    [
+        ("What does clause 5.1(b) say?", "b", "(b) insure the goods"),
+        ("What does 5.1 (c) say?", "c", "(c) return empty containers"),
+        ("What does Article 5(1) require?", "1", "(1) Member states"),
+    ],
+)
+def test_an_item_of_a_part(question: str, item: str, text: str) -> None:
+    reference = find_reference(question)
+    assert reference is not None and reference.sub == item
+    assert reference.asked_terms() == frozenset()
+    assert reference.opens_item(text)
+    assert not reference.opens_item(f"{text[:1]}z{text[2:]}")
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +244,27 @@ def test_a_named_part_is_quoted(runtime, question: str, quoted: str) -> None:  #
 def test_a_heading_is_quoted_with_its_first_sentence(runtime) -> None:  # noqa: ANN001
     answer = ask(runtime, "What does section 3 say?")
     assert answer.text.startswith("3. Payment [1] 3.1. The Buyer shall pay")
+    answer = ask(runtime, "What is in Appendix A?")
+    assert answer.text.startswith("Appendix A - Prices [1] Extra virgin olive oil costs 6 euros")
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("What does clause 5.1(b) say?", "(b) insure the Goods against fire and theft"),
+        ("What does 5.1(c) say?", "(c) return empty containers within 60 days."),
+        ("How much does the oil cost under Appendix A?", "Extra virgin olive oil costs 6 euros"),
+    ],
+)
+def test_an_item_or_appendix_is_quoted(runtime, question: str, quoted: str) -> None:  # noqa: ANN001
+    answer = ask(runtime, question)
+    assert answer.text.startswith(quoted)
+    assert answer.confidence >= REFERENCE_CONFIDENCE
+
+
+def test_an_item_the_part_lacks_is_not_quoted_as_it(runtime) -> None:  # noqa: ANN001
+    answer = ask(runtime, "What does clause 5.1(f) say?")
+    assert answer.abstained or answer.confidence < REFERENCE_CONFIDENCE
 
 
 def test_a_part_the_documents_lack_is_not_found(runtime) -> None:  # noqa: ANN001
@@ -223,6 +301,10 @@ def test_a_follow_up_names_the_next_part(runtime) -> None:  # noqa: ANN001
     loaf = ask(runtime, "What is step two of the country loaf?")
     history = [Turn("What is step two of the country loaf?", loaf.standalone_query, loaf.text)]
     assert ask(runtime, "And step 3?", history).text.startswith("3. Let the dough rise")
+    prices = ask(runtime, "What is in Appendix A?")
+    history = [Turn("What is in Appendix A?", prices.standalone_query, prices.text)]
+    contacts = ask(runtime, "And Appendix B?", history)
+    assert contacts.text.startswith("Appendix B - Contacts [1] Orders go to the purchasing office")
 
 
 def test_questions_without_a_part_are_answered_as_before(runtime) -> None:  # noqa: ANN001
