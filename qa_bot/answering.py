@@ -7,7 +7,6 @@ each followed by its marker, so every word of it can be checked against the sour
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +20,7 @@ from qa_bot.chunking import one_line
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import terms
-from qa_bot.references import Reference, find_reference, opening_number
+from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
 
@@ -30,8 +29,6 @@ RANK_PRIOR = 0.1
 # Quoting the very part a question names by number ("What does clause 3.2 say?") is as sure as
 # an answer gets, though the confidence model, which weighs words in common, would doubt it.
 REFERENCE_CONFIDENCE = 0.9
-# A sentence opening an item of a list within a part: "(b) …", "b) …", "(iv) …".
-_ITEM = re.compile(r"\s*(?:\([a-z]{1,4}\)|[a-z]\))\s", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -324,32 +321,19 @@ def _asked_of(
 ) -> list[ScoredSentence] | None:
     """What to quote of the part, or None when the question asks for something the part
     does not hold (then the answer is sought as for any question)."""
-    if reference.sub:
-        part = _item(reference, part)
+    if reference.sub:  # "clause 3.2(b)": item (b) of the part
+        part = [part[i] for i in reference.item_in([s.text for s in part])]
         if not part:
             return None
     title = docs[part[0].doc_index].metadata.get("title", "")
     asked = reference.asked_terms() - terms([title])[0]
     if not asked:  # "What does clause 3.2 say?": its opening, and a heading's first sentence
         return part[: 1 if _ends_sentence(part[0].text) else 2]
-    holding = [s for s in part if terms([s.text])[0] & asked]
-    if asked - frozenset().union(*(terms([s.text])[0] for s in holding)):
+    held = [found & asked for found in terms([s.text for s in part])]
+    if asked - frozenset().union(*held):
         return None
+    holding = [s for s, found in zip(part, held, strict=True) if found]
     return sorted(holding, key=lambda s: s.score, reverse=True)[:1]
-
-
-def _item(reference: Reference, part: list[ScoredSentence]) -> list[ScoredSentence]:
-    """The sentences of item (b) of the part, for "clause 3.2(b)": from a sentence opening with
-    "(b)" up to the next item, or else the one sentence that has "(b)" in it."""
-    for index, sentence in enumerate(part):
-        if reference.opens_item(sentence.text):
-            item = [sentence]
-            for after in part[index + 1 :]:
-                if _ITEM.match(after.text) or opening_number(after.text) is not None:
-                    break
-                item.append(after)
-            return item
-    return [s for s in part if reference.mentions_item(s.text)][:1]
 
 
 def _ends_sentence(text: str) -> bool:

@@ -70,6 +70,8 @@ _OPENING = re.compile(
     r"(?P<mark>[.:)\]]?)(?:\s|$|[-–—])",
     re.IGNORECASE,
 )
+# A sentence opening an item of a list within a part: "(b) …", "b) …", "(iv) …".
+_ITEM = re.compile(r"\s*(?:\([a-z]{1,4}\)|[a-z]\))\s", re.IGNORECASE)
 # "And 4.1?": a dotted number that is all a question names.
 _DOTTED = re.compile(rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+)(?![\w%]|\.\d){_SUB}")
 # Words that ask for a part's text and nothing in particular about it (and question words,
@@ -119,17 +121,21 @@ class Reference:
         "Step 3", "IV. Remedies", but not "3 people" or "3.25"; for a part named by its label,
         a line opening with both: "Appendix A", "Table 3:". Written for both Python's re and
         Chroma's (Rust) regex, which has no look-around."""
+        return rf"(?mi)^{self._opening}"
+
+    @property
+    def _opening(self) -> str:
         number = re.escape(self.number)
         end = r"(?:\s|$|[-–—])"
         if self.by_label:
-            return rf"(?mi)^[ \t]*{re.escape(self.label)}[ \t]+{number}[.:)\]]?{end}"
+            return rf"[ \t]*{re.escape(self.label)}[ \t]+{number}[.:)\]]?{end}"
         openings = [
             rf"(?:{_LABEL}[ \t]+|§[ \t]*)\(?{number}[.:)\]]?{end}",
             rf"\(?{number}[.:)\]]{end}",
         ]
         if "." in self.number:
             openings.append(rf"{number}{end}")
-        return rf"(?mi)^[ \t]*(?:{'|'.join(openings)})"
+        return rf"[ \t]*(?:{'|'.join(openings)})"
 
     def mentioned_in(self, text: str) -> bool:
         """The number appears in the text at all ("under Article 65 of the treaty")."""
@@ -139,7 +145,7 @@ class Reference:
     def opens(self, text: str) -> bool:
         """The sentence `text` opens this part."""
         if self.by_label:
-            return re.match(self.pattern.replace("^", "", 1), text) is not None
+            return re.match(self._opening, text, re.IGNORECASE) is not None
         return opening_number(text) == self.number
 
     def encloses(self, text: str, opening: str) -> bool:
@@ -153,13 +159,18 @@ class Reference:
             return True
         return number.startswith(f"{self.number}.")
 
-    def opens_item(self, text: str) -> bool:
-        """The sentence `text` opens this reference's item: "(b) …", "b) …", "b. …"."""
+    def item_in(self, part: list[str]) -> list[int]:
+        """Which of a part's sentences are its item (b), for "clause 3.2(b)": from the one
+        opening with "(b)", "b)" or "b." up to the next item or part, or else the one sentence
+        that has "(b)" in it."""
         sub = re.escape(self.sub)
-        return re.match(rf"\s*(?:\({sub}\)|{sub}[.)])(?:\s|$)", text, re.I) is not None
-
-    def mentions_item(self, text: str) -> bool:
-        return re.search(rf"\({re.escape(self.sub)}\)", text, re.I) is not None
+        for index, text in enumerate(part):
+            if re.match(rf"\s*(?:\({sub}\)|{sub}[.)])(?:\s|$)", text, re.IGNORECASE):
+                end = index + 1
+                while end < len(part) and not _ITEM.match(part[end]) and not _opening(part[end])[0]:
+                    end += 1
+                return list(range(index, end))
+        return [i for i, text in enumerate(part) if f"({self.sub})" in text.lower()][:1]
 
 
 def find_reference(question: str) -> Reference | None:
