@@ -79,8 +79,7 @@ _DOTTED = re.compile(rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+)(?![\w%]|
 _LOOKUP_TERMS = terms(
     [
         "what which who whom whose when where why how much many does do did is are was were "
-        "under "
-        "must shall may can could would should per according "
+        "under must shall may can could would should per according "
         "say says state states cover covers mean means provide provides require requires "
         "contain contains set sets tell show read quote give full text whole exact wording "
         "please summarise summarize summary explain describe outline about"
@@ -121,10 +120,11 @@ class Reference:
         "Step 3", "IV. Remedies", but not "3 people" or "3.25"; for a part named by its label,
         a line opening with both: "Appendix A", "Table 3:". Written for both Python's re and
         Chroma's (Rust) regex, which has no look-around."""
-        return rf"(?mi)^{self._opening}"
+        return rf"(?mi)^{self._line_start}"
 
     @property
-    def _opening(self) -> str:
+    def _line_start(self) -> str:
+        """The pattern, unanchored: what a sentence or line opens with."""
         number = re.escape(self.number)
         end = r"(?:\s|$|[-–—])"
         if self.by_label:
@@ -145,7 +145,7 @@ class Reference:
     def opens(self, text: str) -> bool:
         """The sentence `text` opens this part."""
         if self.by_label:
-            return re.match(self._opening, text, re.IGNORECASE) is not None
+            return re.match(self._line_start, text, re.IGNORECASE) is not None
         return opening_number(text) == self.number
 
     def encloses(self, text: str, opening: str) -> bool:
