@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby, pairwise
 
@@ -25,8 +25,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # are read, and a table's header row is found by its style or its "repeat as header row"; a
 # saved web page is read without its menus, banners, hidden parts and the site's name in its
 # title; an ordered list's items keep their numbers, and a clause number such as "4.1." or
-# "iv." opens its sentence).
-SPLITTING_VERSION = 6
+# "iv." opens its sentence; 7: a heading or a question that a chunk would end with opens the
+# next chunk, with the text it introduces).
+SPLITTING_VERSION = 7
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -46,6 +47,15 @@ _BLOCK_LINE = re.compile(r"\s*[#|]")
 # The start of a list item: a bullet, or a number or letter with "." or ")".
 _BULLET = re.compile(r"\s*[-*+•‣◦▪–—>]\s")
 _NUMBERED = re.compile(r"\s*(?:(?:\d{1,3}|[a-zA-Z])[.)]|\(\w{1,3}\))\s")
+# A heading is a line of its own of at most this many words, which does not end as a sentence
+# or a list's lead-in does (a question mark may end it: a FAQ's headings are questions).
+_HEADING_WORDS = 12
+_NOT_A_HEADING_END = tuple(".,;:!…")
+# A numbered heading of up to three words, run in with its text: "3. Office move.", "4.2 Fees."
+_RUN_IN_HEADING = re.compile(r"(?:\d{1,3}\.(?:\d{1,3}\.?)*|[IVX]{1,4}\.)\s+(?:\S+\s+){0,2}\S+\.")
+# Short lines in a row: up to two are headings (a title over a section's heading); more are a
+# list or a table of contents.
+_HEADINGS_IN_A_ROW = 2
 # A line shorter than this share of its paragraph's longest line is not wrapped text but a
 # heading, a caption, or the end of a paragraph.
 _WRAPPED_WIDTH = 0.6
@@ -72,6 +82,8 @@ class Chunk:
     sentences: tuple[Span, ...]
     page: int | None = None
     last_page: int | None = None
+    # Which of the sentences (indexes) are headings or questions that introduce the next one.
+    leads: tuple[int, ...] = ()
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
@@ -104,7 +116,10 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
     page_at = _page_finder(document.pages)
     chunks: list[Chunk] = []
     for page, on_page in groupby(pieces, key=lambda span: page_at(span.start)):
-        for group in _pack(list(on_page), chunk_size, chunk_overlap):
+        spans = list(on_page)
+        leads = introduces(document.text, spans)
+        leading = {span.start for span, lead in zip(spans, leads, strict=True) if lead}
+        for group in _pack(spans, leads, chunk_size, chunk_overlap):
             first, last = group[0].start, group[-1].end
             chunks.append(
                 Chunk(
@@ -115,9 +130,88 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
                     sentences=tuple(Span(s.start - first, s.end - first) for s in group),
                     page=page,
                     last_page=page_at(last - 1),
+                    leads=tuple(i for i, span in enumerate(group) if span.start in leading),
                 )
             )
     return chunks
+
+
+def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
+    """Which sentences only introduce the one after them: a heading over its section, or a
+    question that the text goes on to answer.
+
+    Quoted as an answer, such a sentence answers nothing; a chunk should not end with it, but
+    carry it to what it introduces. A short line after a lead-in ("We offer:"), or one of three
+    or more short lines in a row, is a list's item, not a heading.
+    """
+    lines = [_is_heading_line(text, s) for s in sentences]
+    leads = [False] * len(sentences)
+    index = 0
+    while index < len(sentences):
+        if not lines[index]:
+            sentence = sentences[index]
+            following = sentences[index + 1] if index + 1 < len(sentences) else None
+            if following is not None:
+                asks = _asks(text, sentence) and not _asks(text, following)
+                leads[index] = asks or _is_run_in_heading(text, sentence, following)
+            index += 1
+            continue
+        end = index
+        while end < len(sentences) and lines[end]:
+            end += 1
+        after_lead_in = index > 0 and _said(text, sentences[index - 1]).endswith(":")
+        introduced = end < len(sentences) and _opens_sentence(text, sentences[end])
+        if introduced and end - index <= _HEADINGS_IN_A_ROW and not after_lead_in:
+            leads[index:end] = [True] * (end - index)
+        index = end
+    return leads
+
+
+def _said(text: str, span: Span) -> str:
+    """A sentence without the closing quotes or brackets after its last word."""
+    return text[span.start : span.end].rstrip("\"'”’)]")
+
+
+def _asks(text: str, span: Span) -> bool:
+    """A question of the text's own: not one in quotes, which a story reports ('He asked,
+    "Are you ready?"'), nor an editor's "[citation needed?]"."""
+    return text[span.start : span.end].endswith("?")
+
+
+def _opens_sentence(text: str, span: Span) -> bool:
+    """Whether a sentence opens as text under a heading does: not "2 combines with…", where
+    a subscript's line break ("O\n2") split one sentence into two lines."""
+    first = text[span.start]
+    item = _NUMBERED.match(text, span.start) or _BULLET.match(text, span.start)
+    return first.isupper() or first in "\"'“‘([" or item is not None
+
+
+def _is_run_in_heading(text: str, span: Span, following: Span) -> bool:
+    """A numbered heading that its text follows on the same line ("3. Office move. The Berlin
+    office will move…"), as minutes and contracts often have."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    return (
+        not text[line_start : span.start].strip()
+        and "\n" not in text[span.start : following.start]
+        and _RUN_IN_HEADING.fullmatch(text, span.start, span.end) is not None
+    )
+
+
+def _is_heading_line(text: str, span: Span) -> bool:
+    sentence = text[span.start : span.end]
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    alone = not text[line_start : span.start].strip()
+    alone = alone and not text[span.end : len(text) if line_end < 0 else line_end].strip()
+    return (
+        alone
+        and "\n" not in sentence
+        and len(sentence.split()) <= _HEADING_WORDS
+        and not sentence.endswith(_NOT_A_HEADING_END)
+        and " | " not in sentence  # a table's row
+        and sentence.count("(") == sentence.count(")")  # not "Oxygen gas (O\n2) can be…"
+        and not _BULLET.match(sentence)
+    )
 
 
 def _joined_pages(document: LoadedDocument) -> str:
@@ -259,23 +353,32 @@ def _split_long(text: str, span: Span, limit: int) -> list[Span]:
     return pieces
 
 
-def _pack(sentences: list[Span], size: int, overlap: int) -> Iterator[list[Span]]:
-    group: list[Span] = []
-    for sentence in sentences:
-        if group and sentence.end - group[0].start > size:
-            yield group
-            group = _tail(group, overlap, size - (sentence.end - sentence.start))
-        group.append(sentence)
-    if group:
-        yield group
+def _pack(
+    sentences: list[Span], leads: list[bool], size: int, overlap: int
+) -> Iterator[list[Span]]:
+    """Consecutive sentences in chunks of at most `size` characters. A heading or question
+    that a chunk would end with opens the next one instead, beside what it introduces."""
+    first = 0
+    for index, sentence in enumerate(sentences):
+        if index > first and sentence.end - sentences[first].start > size:
+            cut = index
+            while (
+                cut - 1 > first
+                and leads[cut - 1]
+                and sentence.end - sentences[cut - 1].start <= size
+            ):
+                cut -= 1
+            yield sentences[first:cut]
+            room = size - (sentence.end - sentences[cut].start)
+            first = _tail_start(sentences, first, cut, min(overlap, room))
+    if first < len(sentences):
+        yield sentences[first:]
 
 
-def _tail(group: list[Span], overlap: int, room: int) -> list[Span]:
-    """Trailing sentences of the last chunk to repeat, at most `overlap` characters."""
-    tail: list[Span] = []
-    budget = min(overlap, room)
-    for sentence in reversed(group):
-        if group[-1].end - sentence.start > budget:
-            break
-        tail.insert(0, sentence)
-    return tail
+def _tail_start(sentences: list[Span], first: int, cut: int, budget: int) -> int:
+    """Where the next chunk starts: with the last chunk's (sentences[first:cut]) trailing
+    sentences that fit in `budget` characters, repeated."""
+    start = cut
+    while start > first and sentences[cut - 1].end - sentences[start - 1].start <= budget:
+        start -= 1
+    return start

@@ -387,6 +387,7 @@ class DocumentStore:
             "start": chunk.start,
             "end": chunk.end,
             "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
+            "leads": json.dumps(chunk.leads),
             "sentence_vectors": pack_vectors(sentence_vectors),
             "ingested_at": now,
         }

@@ -1,4 +1,6 @@
-from qa_bot.chunking import chunk_document, one_line, split_sentences
+import pytest
+
+from qa_bot.chunking import chunk_document, introduces, one_line, split_sentences
 from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 
 
@@ -68,6 +70,82 @@ def test_long_sentence_is_split_at_words() -> None:
     chunks = chunk_document(_doc(text.strip()), chunk_size=200, chunk_overlap=0)
     assert all(len(chunk.text) <= 200 for chunk in chunks)
     assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def _leads(text: str) -> list[str]:
+    return [text[s.start : s.end] for s, lead in zip(*_with_leads(text), strict=True) if lead]
+
+
+def _with_leads(text: str) -> tuple[list, list[bool]]:
+    spans = split_sentences(text)
+    return spans, introduces(text, spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "leads"),
+    [
+        # A title over a section's heading, over its text.
+        ("Staff handbook\n\n2. Holidays\n\nYou get 25 days.", ["Staff handbook", "2. Holidays"]),
+        # A FAQ: the question heads its answer; so does a question within a paragraph.
+        ("What is the battery life?\n\nAbout 12 hours.", ["What is the battery life?"]),
+        ("Why so long? The cells are large. It helps.", ["Why so long?"]),
+        # A numbered heading run in with its text, as in minutes.
+        ("3. Office move. The office moves on 1 May.", ["3. Office move."]),
+        # Nothing follows: nothing is introduced.
+        ("The end.\n\nAppendix", []),
+        ("Any questions?", []),
+        # Questions in a row ask; they do not introduce one another.
+        ("Who pays? When? Nobody knows.", ["When?"]),
+        # A list's items, after a lead-in or three or more in a row, are not headings.
+        ("We offer:\n\n25 days holiday\n\na pension\n\nAsk HR.", []),
+        ("Ingredients\n\n200 g flour\n\n1 egg\n\nMix them.", []),
+        # A table's row, a line that ends as a sentence, a long line, a longer numbered step.
+        ("North | 12 t\n\nThe yield fell.", []),
+        ("Rates rose.\n\nThe yield fell.", []),
+        ("A line of many words that goes on and on past any heading length\n\nYes.", []),
+        ("2. Bake the loaf for forty minutes. Then let it cool.", []),
+        # A question that a story reports, or an editor's note, is no question of the text's.
+        ('He asked, "Are you ready?" She was.', []),
+        ("It was banned.[citation needed?] Then it was not.", []),
+        # A chemical formula's subscript on a line of its own does not make a heading.
+        ("Concentrated O\n2 will burn rapidly. It is a hazard.", []),
+        ("Oxygen gas (O\n2) can be toxic. It is a hazard.", []),
+        ("The O\n2 molecules are paramagnetic. They bond.", []),
+        # A heading over a list.
+        ("Notes\n\n- 25 days holiday\n\nAsk HR.", ["Notes"]),
+    ],
+)
+def test_headings_and_questions_introduce_what_follows(text: str, leads: list[str]) -> None:
+    assert _leads(text) == leads
+
+
+def test_a_chunk_does_not_end_with_a_heading_or_question() -> None:
+    headings = ["How do I reset it?", "Returns", "Is it waterproof?", "Warranty"]
+    sections = [
+        f"{heading}\n\n" + " ".join([f"The answer to question {i} is {i}."] * (3 + i % 2))
+        for i, heading in enumerate(headings)
+    ]
+    text = "WidgetPro FAQ\n\n" + "\n\n".join(sections)
+    assert len(_leads(text)) == 5
+    for overlap in (0, 40):
+        chunks = chunk_document(_doc(text), chunk_size=200, chunk_overlap=overlap)
+        for chunk in chunks:
+            assert chunk.text == text[chunk.start : chunk.end]
+            assert len(chunk.text) <= 200
+            last = chunk.sentences[-1]
+            assert chunk.text[last.start : last.end].endswith("."), chunk.text
+        # Each heading is in a chunk with its section's first sentence.
+        for i, heading in enumerate(headings):
+            opening = f"{heading}\n\nThe answer to question {i}"
+            assert any(opening in chunk.text for chunk in chunks), opening
+        # Each chunk knows which of its sentences are headings, though it holds only part of
+        # the text: the title and the headings, not a sentence that opens a chunk mid-paragraph.
+        leads = {
+            chunk.text[chunk.sentences[i].start : chunk.sentences[i].end]
+            for chunk in chunks
+            for i in chunk.leads
+        }
+        assert leads == {"WidgetPro FAQ", *headings}
 
 
 def _paged(*pages: str) -> LoadedDocument:
