@@ -6,6 +6,7 @@ each followed by its marker, so every word of it can be checked against the sour
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +27,9 @@ from qa_bot.sentences import score_all
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
 RANK_PRIOR = 0.1
+# A sentence after a heading or question that matches the question scores this much less than
+# the heading: one that matches the question by itself comes first.
+LEAD_MARGIN = 0.05
 # Quoting the very part a question names by number ("What does clause 3.2 say?") is as sure as
 # an answer gets, though the confidence model, which weighs words in common, would doubt it.
 REFERENCE_CONFIDENCE = 0.9
@@ -192,7 +196,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 return Answer(
                     question, standalone, text, tuple(sources), confidence, abstained=True
                 )
-            chosen = self._choose(scored)
+            chosen = self._choose(quotable(scored, docs))
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
@@ -280,6 +284,51 @@ def rerank(
     ]
     head.sort(key=lambda s: s.score, reverse=True)
     return head + tail, logits
+
+
+def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredSentence]:
+    """The sentences an answer may quote, in the order given (best first).
+
+    A heading or a question in the text answers nothing, but a question that matches it is
+    what the text after it answers (a FAQ: "What is the battery life?", then the answer): the
+    sentence after it takes its place, and its score less LEAD_MARGIN if that is more than its
+    own. The document's first line, its title, is what every passage is about: it lends none.
+    """
+    by_chunk: dict[int, list[ScoredSentence]] = {}
+    for sentence in scored:
+        by_chunk.setdefault(sentence.doc_index, []).append(sentence)
+    answered_by: dict[tuple[int, int], ScoredSentence | None] = {}  # lead -> what it leads to
+    for doc_index, sentences in by_chunk.items():
+        sentences.sort(key=lambda s: s.start)
+        # Found at ingest, in the whole text (chunking.introduces); a chunk stored before
+        # that has none.
+        meta = docs[doc_index].metadata
+        spans = json.loads(meta.get("sentences", "[]"))
+        leads = {spans[i][0] for i in json.loads(meta.get("leads", "[]")) if i < len(spans)}
+        opens_document = meta.get("start") == 0
+        waiting: list[tuple[int, int]] = []
+        for sentence in sentences:
+            if sentence.start not in leads:
+                answered_by.update(dict.fromkeys(waiting, sentence))
+                waiting = []
+            elif opens_document and sentence.start == 0 and not sentence.text.endswith("?"):
+                answered_by[(doc_index, sentence.start)] = None
+            else:
+                waiting.append((doc_index, sentence.start))
+        answered_by.update(dict.fromkeys(waiting))
+    kept, placed = [], set()
+    for sentence in scored:
+        key = (sentence.doc_index, sentence.start)
+        if key in answered_by:
+            lead, sentence = sentence, answered_by[key]
+            if sentence is None:
+                continue
+            key = (sentence.doc_index, sentence.start)
+            sentence = replace(sentence, score=max(sentence.score, lead.score - LEAD_MARGIN))
+        if key not in placed:
+            placed.add(key)
+            kept.append(sentence)
+    return kept
 
 
 def named_parts(

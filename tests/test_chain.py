@@ -134,3 +134,48 @@ def test_a_table_row_is_answered_with_its_column_names(runtime: Runtime, tmp_pat
         "Orchard: South | Harvest 2024: 9 t | Harvest 2025: 3 t | Manager: Omar Haddad [1]"
     )
     assert answer.citations[0].title == "Valley Orchards annual report"
+
+
+def test_a_faq_is_answered_by_its_answers_not_its_questions(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    faq = {
+        "How do I reset the device?": "Hold the power button for 15 seconds until the LED "
+        "blinks red three times. The device restarts with factory settings.",
+        "What is the battery life?": "A full charge lasts about 12 hours of normal use, or 3 "
+        "days in standby. Charging from empty takes 90 minutes with the supplied charger.",
+        "Is the WidgetPro waterproof?": "The WidgetPro 3000 is rated IP67: it survives "
+        "immersion in 1 metre of fresh water for 30 minutes. It is not made for salt water.",
+        "What does the warranty cover?": "The warranty lasts two years from the date of "
+        "purchase and covers manufacturing defects.",
+    }
+    body = "".join(f"<h2>{q}</h2><p>{a}</p>" for q, a in faq.items())
+    (tmp_path / "faq.html").write_text(
+        f"<html><body><h1>WidgetPro 3000 - Frequently asked questions</h1>{body}</body></html>",
+        encoding="utf-8",
+    )
+    (tmp_path / "minutes.txt").write_text(
+        "Board meeting minutes, 14 October 2026\n\n"
+        "Present: Maria Lopez (chair), Tom Becker, Aisha Khan.\n\n"
+        "1. Budget. Tom Becker presented the Q3 figures. Revenue was 4.2 million euros.\n\n"
+        "2. Office move. The Berlin office will move to Friedrichstrasse 120 on 1 February "
+        "2027. Aisha Khan will lead the move.\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+
+    for question, answer in [
+        ("How do I reset the WidgetPro?", "Hold the power button for 15 seconds"),
+        ("How long does the battery last?", "A full charge lasts about 12 hours"),
+        ("Is it waterproof?", "The WidgetPro 3000 is rated IP67"),
+        ("How long is the warranty?", "The warranty lasts two years"),
+        ("Who chaired the board meeting?", "Present: Maria Lopez (chair)"),
+        ("When is the office move?", "The Berlin office will move"),
+    ]:
+        reply = _ask(runtime, question)
+        assert reply.text.startswith(answer), (question, reply.text)
+        # Neither a question of the FAQ, nor a heading or title, is quoted.
+        assert not any(q in reply.text for q in faq), reply.text
+        assert "Office move." not in reply.text and "minutes, 14" not in reply.text
+        cited = reply.citations[0]
+        assert (cited.supporting_sentence or "").startswith(answer)
