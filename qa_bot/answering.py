@@ -300,12 +300,8 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
     answered_by: dict[tuple[int, int], ScoredSentence | None] = {}  # lead -> what it leads to
     for doc_index, sentences in by_chunk.items():
         sentences.sort(key=lambda s: s.start)
-        # Found at ingest, in the whole text (chunking.introduces); a chunk stored before
-        # that has none.
-        meta = docs[doc_index].metadata
-        spans = json.loads(meta.get("sentences", "[]"))
-        leads = {spans[i][0] for i in json.loads(meta.get("leads", "[]")) if i < len(spans)}
-        opens_document = meta.get("start") == 0
+        leads = lead_starts(docs[doc_index])
+        opens_document = docs[doc_index].metadata.get("start") == 0
         waiting: list[tuple[int, int]] = []
         for sentence in sentences:
             if sentence.start not in leads:
@@ -329,6 +325,13 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             placed.add(key)
             kept.append(sentence)
     return kept
+
+
+def lead_starts(doc: Document) -> set[int]:
+    """Where the chunk's headings and questions start (chunking.introduces found them at
+    ingest, in the whole text; a chunk stored before then has none)."""
+    spans = json.loads(doc.metadata.get("sentences", "[]"))
+    return {spans[i][0] for i in json.loads(doc.metadata.get("leads", "[]")) if i < len(spans)}
 
 
 def named_parts(
@@ -377,7 +380,8 @@ def _asked_of(
     title = docs[part[0].doc_index].metadata.get("title", "")
     asked = reference.asked_terms() - terms([title])[0]
     if not asked:  # "What does clause 3.2 say?": its opening, and a heading's first sentence
-        return part[: 1 if _ends_sentence(part[0].text) else 2]
+        heading = part[0].start in lead_starts(docs[part[0].doc_index])
+        return part[: 2 if heading or not _ends_sentence(part[0].text) else 1]
     held = [found & asked for found in terms([s.text for s in part])]
     if asked - frozenset().union(*held):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -249,6 +250,19 @@ def test_a_heading_is_quoted_with_its_first_sentence(runtime) -> None:  # noqa: 
     assert answer.text.startswith("3. Payment [1] 3.1. The Buyer shall pay")
     answer = ask(runtime, "What is in Appendix A?")
     assert answer.text.startswith("Appendix A - Prices [1] Extra virgin olive oil costs 6 euros")
+
+
+def test_a_run_in_heading_is_quoted_with_its_first_sentence(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    minutes = (
+        "Board meeting minutes, 14 October 2026\n\n"
+        "1. Budget. Tom Becker presented the Q3 figures. Revenue was 4.2 million euros.\n\n"
+        "2. Office move. The Berlin office will move to Friedrichstrasse 120 in February.\n"
+    )
+    runtime = open_sample_runtime(tmp_path, embedder, {"minutes.txt": minutes})
+    answer = ask(runtime, "What does item 2 of the minutes say?")
+    assert answer.text.startswith("2. Office move. [1] The Berlin office will move"), answer.text
 
 
 def test_an_item_the_part_lacks_is_not_quoted_as_it(runtime) -> None:  # noqa: ANN001
