@@ -27,9 +27,14 @@ from qa_bot.sentences import score_all
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
 RANK_PRIOR = 0.1
+# An overview quotes a document's opening sentences, and lists its headings up to this many.
+OVERVIEW_SENTENCES = 2
+OVERVIEW_HEADINGS = 12
 # A sentence after a heading or question that matches the question scores this much less than
 # the heading: one that matches the question by itself comes first.
 LEAD_MARGIN = 0.05
+# An overview is what the documents say of themselves: as sure as quoting a named part.
+OVERVIEW_CONFIDENCE = 0.9
 # Quoting the very part a question names by number ("What does clause 3.2 say?") is as sure as
 # an answer gets, though the confidence model, which weighs words in common, would doubt it.
 REFERENCE_CONFIDENCE = 0.9
@@ -174,6 +179,8 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         sources = [Source.from_document(i + 1, doc) for i, doc in enumerate(docs)]
         if not docs:
             return Answer(question, standalone, NOT_FOUND, abstained=True)
+        if docs[0].metadata.get("overview_of"):  # "What is this document about?"
+            return overview_answer(question, standalone, docs, sources)
         signals, scored = self.signals(standalone, docs, focus=question)
         reference = find_reference(question) or find_reference(standalone)
         asked, named = None, []
@@ -325,6 +332,47 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             placed.add(key)
             kept.append(sentence)
     return kept
+
+
+def overview_answer(
+    question: str, standalone: str, docs: list[Document], sources: list[Source]
+) -> Answer:
+    """A document's gist, from the opening chunks the retriever found for it: its title, the
+    sentences before its first heading, and its headings (a FAQ's questions); of several
+    documents, each one's first line."""
+    meant = int(docs[0].metadata["overview_of"])
+    highlights: dict[int, tuple[int, int]] = {}
+    if meant == 1:
+        parts, headings = [], []
+        for index, doc in enumerate(docs):
+            leads = lead_starts(doc)
+            for start, end in json.loads(doc.metadata.get("sentences", "[]")):
+                sentence = one_line(doc.page_content[start:end])
+                title = index == 0 and doc.metadata.get("start") == 0 and start == 0
+                if start in leads and not title:
+                    headings.append(f"{sentence} [{index + 1}]")
+                elif not headings and len(parts) < 1 + OVERVIEW_SENTENCES and index == 0:
+                    parts.append(f"{sentence} [1]")
+                    highlights.setdefault(0, (start, end))
+        if headings:
+            parts.append("Contents: " + "; ".join(headings[:OVERVIEW_HEADINGS]))
+        text = " ".join(parts)
+    else:
+        lines = [f"Your {meant} documents:" if meant > len(docs) else "Your documents:"]
+        for index, doc in enumerate(docs):
+            spans = json.loads(doc.metadata.get("sentences", "[]"))
+            if spans:
+                highlights[index] = (spans[0][0], spans[0][1])
+                sentence = one_line(doc.page_content[spans[0][0] : spans[0][1]])
+                lines.append(f"- {doc.metadata.get('file_name', '')}: {sentence} [{index + 1}]")
+        if meant > len(docs):
+            lines.append(f"- and {meant - len(docs)} more")
+        text = "\n\n".join(lines)  # a paragraph each: the chat renders Markdown
+    sources = [
+        Source(**{**source.__dict__, "highlight": highlights.get(i)})
+        for i, source in enumerate(sources)
+    ]
+    return Answer(question, standalone, text, tuple(sources), OVERVIEW_CONFIDENCE)
 
 
 def lead_starts(doc: Document) -> set[int]:

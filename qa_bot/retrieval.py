@@ -11,9 +11,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from qa_bot.overview import find_overview
 from qa_bot.references import find_reference
 from qa_bot.sentences import best_per_doc, score_all
-from qa_bot.store import DocumentStore, next_chunk_id
+from qa_bot.store import DocumentInfo, DocumentStore, chunk_id_for, next_chunk_id
 
 # How much a chunk's best sentence counts next to its fused rank (RRF scores are ~1/60).
 SENTENCE_WEIGHT = 0.06
@@ -42,6 +43,9 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         if not query.strip():
             return []
+        overview = find_overview(query)
+        if overview is not None and (meant := overview.documents(self.store.documents())):
+            return self._openings(meant)
         query_vector = self.store.embedder.query_vector(query)
         dense = self.store.dense_search(query_vector, self.fetch_k)
         keyword = self.store.keyword_search(query, self.fetch_k)
@@ -94,6 +98,24 @@ class HybridRetriever(BaseRetriever):
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=metadata))
         return results
+
+    def _openings(self, documents: list[DocumentInfo]) -> list[Document]:
+        """For a question about a document as a whole: its first k chunks, or of several
+        documents, the first chunk of each (of the first k). Each says how many were meant."""
+        if len(documents) == 1:
+            info = documents[0]
+            count = min(self.k, info.chunks)
+            ids = [chunk_id_for(info.doc_id, info.version_key, i) for i in range(count)]
+        else:
+            ids = [chunk_id_for(i.doc_id, i.version_key, 0) for i in documents[: self.k]]
+        return [
+            Document(
+                id=doc.id,
+                page_content=doc.page_content,
+                metadata={**doc.metadata, "overview_of": len(documents)},
+            )
+            for doc, _ in self.store.get(ids)
+        ]
 
     def _named_parts(self, query: str, found: dict[str, float]) -> set[str]:
         """Chunks with a line opening with the number the question names, if it names one:
