@@ -27,17 +27,18 @@ from qa_bot.sentences import score_all
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
 RANK_PRIOR = 0.1
-# An overview quotes a document's opening sentences, and lists its headings up to this many.
-OVERVIEW_SENTENCES = 2
-OVERVIEW_HEADINGS = 12
 # A sentence after a heading or question that matches the question scores this much less than
 # the heading: one that matches the question by itself comes first.
 LEAD_MARGIN = 0.05
-# An overview is what the documents say of themselves: as sure as quoting a named part.
-OVERVIEW_CONFIDENCE = 0.9
 # Quoting the very part a question names by number ("What does clause 3.2 say?") is as sure as
 # an answer gets, though the confidence model, which weighs words in common, would doubt it.
 REFERENCE_CONFIDENCE = 0.9
+# An overview ("What is this document about?") quotes at most this many of a document's first
+# sentences, its first line among them, and lists at most this many of its headings. It is what
+# the document says of itself: as sure as quoting a named part.
+OVERVIEW_SENTENCES = 3
+OVERVIEW_HEADINGS = 12
+OVERVIEW_CONFIDENCE = REFERENCE_CONFIDENCE
 
 
 @dataclass(frozen=True)
@@ -351,7 +352,7 @@ def overview_answer(
                 title = index == 0 and doc.metadata.get("start") == 0 and start == 0
                 if start in leads and not title:
                     headings.append(f"{sentence} [{index + 1}]")
-                elif not headings and len(parts) < 1 + OVERVIEW_SENTENCES and index == 0:
+                elif not headings and len(parts) < OVERVIEW_SENTENCES and index == 0:
                     parts.append(f"{sentence} [1]")
                     highlights.setdefault(0, (start, end))
         if headings:
