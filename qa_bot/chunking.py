@@ -26,7 +26,7 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # saved web page is read without its menus, banners, hidden parts and the site's name in its
 # title; an ordered list's items keep their numbers, and a clause number such as "4.1." or
 # "iv." opens its sentence; 7: a heading or a question that a chunk would end with opens the
-# next chunk, with the text it introduces).
+# next chunk, with the text it introduces, and an HTML or Markdown bulleted item opens with "•").
 SPLITTING_VERSION = 7
 
 # Tokens that end with a period but do not end a sentence.
@@ -165,6 +165,11 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
             leads[index:end] = [True] * (end - index)
         index = end
     return leads
+
+
+def opens_list_item(text: str, start: int) -> bool:
+    """Whether the sentence at `start` is a list's item: "• Apples", "- Pears", "2. Bake"."""
+    return _BULLET.match(text, start) is not None or _NUMBERED.match(text, start) is not None
 
 
 def _said(text: str, span: Span) -> str:

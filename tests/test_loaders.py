@@ -94,7 +94,7 @@ def test_html_blocks_are_paragraphs_and_a_br_is_a_line_break(tmp_path: Path) -> 
     )
     assert _html_text(tmp_path, body) == (
         "Shop\n\nOpening hours vary by season\n\nClosed on Mondays.\nOpen on Sundays."
-        "\n\nApples\n\nPears"
+        "\n\n• Apples\n\n• Pears"
     )
 
 
@@ -127,7 +127,7 @@ def test_an_ordered_list_keeps_its_numbers(tmp_path: Path) -> None:
     assert _html_text(tmp_path, body) == (
         "1. Cut dead wood.\n\n2. Thin the crown.\n\na. Keep five branches.\n\n"
         "b. Keep the leader.\n\n4. Paint the cuts.\n\n9. Rest.\n\nI. Summer\n\nII. Winter"
-        "\n\n2. Three\n\n1. Two\n\nPears\n\n999999999. Far on"
+        "\n\n2. Three\n\n1. Two\n\n• Pears\n\n999999999. Far on"
     )
     tight, loose = "1. Cut.\n2. Thin.\n\n", "3) Paint.\n\n4) Rest.\n"
     assert _loaded(tmp_path / "steps.md", tight + loose).text == (

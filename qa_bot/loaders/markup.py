@@ -117,7 +117,14 @@ _SITE_NAME = re.compile(r"\s+[|\-–—·]\s+\S.*|.*\S\s+[|\-–—·]\s+", re.D
 
 
 def _number_list_items(soup: BeautifulSoup) -> None:
-    """An ordered list's items get the numbers a browser shows: "What is step 2?" needs them."""
+    """An ordered list's items get the numbers a browser shows: "What is step 2?" needs them.
+    An unordered list's get a bullet: it tells an item from a heading, and where a list ends
+    (an answer quotes "All employees receive:" with its items)."""
+    for unordered in soup.find_all("ul"):
+        for item in unordered.find_all("li", recursive=False):
+            first = _first_text(item)
+            if first is not None:
+                first.replace_with(f"{BULLET} {first.lstrip()}")
     for ordered in soup.find_all("ol"):
         items = ordered.find_all("li", recursive=False)
         style = _LIST_STYLES.get(str(ordered.get("type", "1")), "decimal")
@@ -153,6 +160,9 @@ def _first_text(item: Tag) -> NavigableString | None:
             stack.append(iter(node.contents))
     return None
 
+
+# What an unordered list's item opens with, as a browser shows it.
+BULLET = "•"
 
 _LIST_STYLES = {
     "1": "decimal",
