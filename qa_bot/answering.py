@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
-from qa_bot.chunking import one_line
+from qa_bot.chunking import one_line, opens_list_item
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import terms
@@ -36,6 +36,8 @@ REFERENCE_CONFIDENCE = 0.9
 # An overview ("What is this document about?") quotes at most this many of a document's first
 # sentences, its first line among them, and lists at most this many of its headings. It is what
 # the document says of itself: as sure as quoting a named part.
+# A lead-in ("All employees receive:") is quoted with at most this many of its list's items.
+LIST_ITEMS = 10
 OVERVIEW_SENTENCES = 3
 OVERVIEW_HEADINGS = 12
 OVERVIEW_CONFIDENCE = REFERENCE_CONFIDENCE
@@ -204,7 +206,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 return Answer(
                     question, standalone, text, tuple(sources), confidence, abstained=True
                 )
-            chosen = self._choose(quotable(scored, docs))
+            chosen = [with_items(s, docs) for s in self._choose(quotable(scored, docs))]
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
@@ -333,6 +335,22 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             placed.add(key)
             kept.append(sentence)
     return kept
+
+
+def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:
+    """A lead-in ("All employees receive:") alone says nothing: it is quoted with the items of
+    the list after it in its chunk, as one passage."""
+    if not sentence.text.endswith(":"):
+        return sentence
+    text = docs[sentence.doc_index].page_content
+    end, items = sentence.end, 0
+    for start, stop in json.loads(docs[sentence.doc_index].metadata.get("sentences", "[]")):
+        if start < sentence.end:
+            continue
+        if items == LIST_ITEMS or not opens_list_item(text, start):
+            break
+        end, items = stop, items + 1
+    return replace(sentence, end=end, text=text[sentence.start : end])
 
 
 def overview_answer(

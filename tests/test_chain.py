@@ -179,3 +179,25 @@ def test_a_faq_is_answered_by_its_answers_not_its_questions(
         assert "Office move." not in reply.text and "minutes, 14" not in reply.text
         cited = reply.citations[0]
         assert (cited.supporting_sentence or "").startswith(answer)
+
+
+def test_a_lead_in_is_quoted_with_its_list(runtime: Runtime, tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text(
+        "# Office guide\n\n## Getting here\n\nThe office is at Friedrichstrasse 120, Berlin. "
+        "There is no car park.\n\n## Benefits\n\nAll employees receive:\n\n"
+        "- a monthly public transport ticket\n- a gym membership at Urban Sports\n"
+        "- 30 euros a month for lunch\n\n## Contacts\n\n- Reception: +49 30 1234 5678\n"
+        "- HR: Lena Vogel, hr@acme.example\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path / "guide.md"], runtime.store, show_progress=False)
+
+    answer = _ask(runtime, "What benefits do employees get?")
+    assert answer.text == (
+        "All employees receive: • a monthly public transport ticket • a gym membership at "
+        "Urban Sports • 30 euros a month for lunch [1]"
+    )
+    cited = answer.citations[0].supporting_sentence or ""
+    assert cited.startswith("All employees receive:") and cited.endswith("lunch")
+    # The list ends where the next heading begins: its items are the next section's.
+    assert "Contacts" not in cited
