@@ -187,29 +187,30 @@ def _opens_sentence(text: str, span: Span) -> bool:
     """Whether a sentence opens as text under a heading does: not "2 combines with…", where
     a subscript's line break ("O\n2") split one sentence into two lines."""
     first = text[span.start]
-    item = _NUMBERED.match(text, span.start) or _BULLET.match(text, span.start)
-    return first.isupper() or first in "\"'“‘([" or item is not None
+    return first.isupper() or first in "\"'“‘([" or opens_list_item(text, span.start)
 
 
 def _is_run_in_heading(text: str, span: Span, following: Span) -> bool:
     """A numbered heading that its text follows on the same line ("3. Office move. The Berlin
     office will move…"), as minutes and contracts often have."""
-    line_start = text.rfind("\n", 0, span.start) + 1
     return (
-        not text[line_start : span.start].strip()
+        _starts_line(text, span.start)
         and "\n" not in text[span.start : following.start]
         and _RUN_IN_HEADING.fullmatch(text, span.start, span.end) is not None
     )
 
 
+def _starts_line(text: str, start: int) -> bool:
+    return not text[text.rfind("\n", 0, start) + 1 : start].strip()
+
+
 def _is_heading_line(text: str, span: Span) -> bool:
     sentence = text[span.start : span.end]
-    line_start = text.rfind("\n", 0, span.start) + 1
     line_end = text.find("\n", span.end)
-    alone = not text[line_start : span.start].strip()
-    alone = alone and not text[span.end : len(text) if line_end < 0 else line_end].strip()
+    ends_line = not text[span.end : len(text) if line_end < 0 else line_end].strip()
     return (
-        alone
+        _starts_line(text, span.start)
+        and ends_line
         and "\n" not in sentence
         and len(sentence.split()) <= _HEADING_WORDS
         and not sentence.endswith(_NOT_A_HEADING_END)
