@@ -411,13 +411,13 @@ def test_docx_list_and_clause_numbers_are_read(tmp_path: Path) -> None:
     add("in crates.", num=90, level=2)
     add("Wash the crates.", style="List Number")  # numbered by its style
     add("Dry them.", style="List Number")
-    add("Pears", style="List Bullet")  # a bullet adds nothing to read
+    add("Pears", style="List Bullet")  # shown with a bullet, as Word shows it
     add("A note between the steps.", style="List Number", num=0)  # numbering taken off
     add("Schedule", num=91)
     assert _docx_text(document, tmp_path / "contract.docx") == (
         "1. Definitions\n\n1.1. The Buyer is Valley Orchards.\n\n1.2. The Seller is Ana Ruiz."
         "\n\n2. Delivery\n\n2.1. Apples arrive by 4 March,\n\n(a) in crates.\n\n"
-        "1. Wash the crates.\n\n2. Dry them.\n\nPears\n\nA note between the steps.\n\n"
+        "1. Wash the crates.\n\n2. Dry them.\n\n• Pears\n\nA note between the steps.\n\n"
         "1. Schedule"
     )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
-from qa_bot.loaders.numbering import integer_or, list_number
+from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import table_lines
 from qa_bot.loaders.text import decode_text
 from qa_bot.loaders.titles import usable_title
@@ -160,9 +160,6 @@ def _first_text(item: Tag) -> NavigableString | None:
             stack.append(iter(node.contents))
     return None
 
-
-# What an unordered list's item opens with, as a browser shows it.
-BULLET = "•"
 
 _LIST_STYLES = {
     "1": "decimal",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# What an unordered list's item opens with, as a browser or Word shows it.
+BULLET = "•"
+
 
 def list_number(number: int, style: str) -> str:
     """`number` written in a list's style: "decimal", "lowerLetter", "upperLetter",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
-from qa_bot.loaders.numbering import integer_or, list_number
+from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import table_lines
 from qa_bot.loaders.titles import usable_title
 
@@ -212,7 +212,7 @@ class _ListNumbers:
         for deeper in [counted for counted in counts if counted > level]:
             del counts[deeper]
         if style in ("bullet", "none"):
-            return ""
+            return BULLET if style == "bullet" else ""
 
         def number(match: re.Match[str]) -> str:
             shown = int(match.group(1)) - 1
