@@ -47,7 +47,8 @@ _MEANS_DOCUMENT = frozenset(
 _KINDS = frozenset(
     """
     report paper article handbook manual book guide faq minutes letter contract agreement memo
-    notes policy story essay chapter brochure presentation slides thesis
+    notes policy story essay chapter brochure presentation slides thesis recipe proposal plan
+    specification spec invoice resume cv transcript newsletter review syllabus statement
     """.split()
 )
 

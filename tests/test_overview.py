@@ -66,6 +66,13 @@ def test_a_kind_of_document_means_the_only_one() -> None:
     assert overview.documents(DOCUMENTS[2:]) == DOCUMENTS[2:]
 
 
+def test_a_kind_of_document_with_its_name() -> None:
+    documents = [*DOCUMENTS, _info("pancakes.txt", "Fluffy Pancakes")]
+    overview = find_overview("Summarize the pancake recipe")
+    assert overview is not None
+    assert overview.documents(documents) == documents[3:]
+
+
 HANDBOOK = """# Acme Ltd Employee Handbook
 
 ## 1. Working hours
