@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
-from qa_bot.chunking import one_line, opens_list_item
+from qa_bot.chunking import Span, as_item, list_items, one_line
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import terms
@@ -310,8 +310,14 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
     answered_by: dict[tuple[int, int], ScoredSentence | None] = {}  # lead -> what it leads to
     for doc_index, sentences in by_chunk.items():
         sentences.sort(key=lambda s: s.start)
-        leads = lead_starts(docs[doc_index])
-        opens_document = docs[doc_index].metadata.get("start") == 0
+        doc = docs[doc_index]
+        opens_document = doc.metadata.get("start") == 0
+        # A heading over a list is quoted with it (with_items), not replaced by its first item.
+        leads = {
+            start
+            for start in lead_starts(doc)
+            if (opens_document and start == 0) or not _items_after(doc, start)
+        }
         waiting: list[tuple[int, int]] = []
         for sentence in sentences:
             if sentence.start not in leads:
@@ -338,19 +344,29 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
 
 
 def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:
-    """A lead-in ("All employees receive:") alone says nothing: it is quoted with the items of
-    the list after it in its chunk, as one passage."""
-    if not sentence.text.endswith(":"):
+    """A lead-in ("All employees receive:") or a list's heading ("Ingredients") alone says
+    nothing: it is quoted with the items of the list after it in its chunk, as one passage,
+    each item after a bullet as a reader sees it."""
+    doc = docs[sentence.doc_index]
+    items = _items_after(doc, sentence.start)
+    if not items:
         return sentence
-    text = docs[sentence.doc_index].page_content
-    end, items = sentence.end, 0
-    for start, stop in json.loads(docs[sentence.doc_index].metadata.get("sentences", "[]")):
-        if start < sentence.end:
-            continue
-        if items == LIST_ITEMS or not opens_list_item(text, start):
-            break
-        end, items = stop, items + 1
-    return replace(sentence, end=end, text=text[sentence.start : end])
+    shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
+    return replace(sentence, end=items[-1].end, text=" ".join(shown))
+
+
+def _items_after(doc: Document, start: int) -> list[Span]:
+    """The items of the list that the chunk's sentence at start introduces, if it does."""
+    spans = chunk_sentences(doc)
+    index = next((i for i, span in enumerate(spans) if span.start == start), None)
+    if index is None:
+        return []
+    return spans[index + 1 : index + 1 + list_items(doc.page_content, spans, index, LIST_ITEMS)]
+
+
+def chunk_sentences(doc: Document) -> list[Span]:
+    """The chunk's sentences, as chunking split them at ingest (offsets in the chunk)."""
+    return [Span(start, end) for start, end in json.loads(doc.metadata.get("sentences", "[]"))]
 
 
 def overview_answer(

@@ -26,8 +26,10 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # saved web page is read without its menus, banners, hidden parts and the site's name in its
 # title; an ordered list's items keep their numbers, and a clause number such as "4.1." or
 # "iv." opens its sentence; 7: a heading or a question that a chunk would end with opens the
-# next chunk, with the text it introduces, and an HTML or Markdown bulleted item opens with "•").
-SPLITTING_VERSION = 7
+# next chunk, with the text it introduces, and an HTML or Markdown bulleted item opens with "•";
+# 8: a paragraph narrower than any wrapped prose is a line each, and the short line over a list
+# is a heading; a .docx's bulleted item opens with "•").
+SPLITTING_VERSION = 8
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -59,6 +61,9 @@ _HEADINGS_IN_A_ROW = 2
 # A line shorter than this share of its paragraph's longest line is not wrapped text but a
 # heading, a caption, or the end of a paragraph.
 _WRAPPED_WIDTH = 0.6
+# No one wraps prose this narrow: a paragraph whose longest line is shorter is a list, an
+# address or verse ("Ingredients / 2 eggs / 300 ml milk"), each line its own.
+_NARROWEST_WRAP = 40
 # Lines joined at most without a sentence ending in them: a longer run is not wrapped prose but
 # a table, a log or code, whose lines read better alone than as one endless sentence.
 _MAX_WRAPPED_LINES = 10
@@ -142,7 +147,8 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
 
     Quoted as an answer, such a sentence answers nothing; a chunk should not end with it, but
     carry it to what it introduces. A short line after a lead-in ("We offer:"), or one of three
-    or more short lines in a row, is a list's item, not a heading.
+    or more short lines in a row, is a list's item, not a heading; but the first of them can
+    head the rest (list_items).
     """
     lines = [_is_heading_line(text, s) for s in sentences]
     leads = [False] * len(sentences)
@@ -156,15 +162,67 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
                 leads[index] = asks or _is_run_in_heading(text, sentence, following)
             index += 1
             continue
-        end = index
-        while end < len(sentences) and lines[end]:
+        end = index + 1
+        while end < len(sentences) and lines[end] and not _starts_block(text, sentences, end):
             end += 1
         after_lead_in = index > 0 and _said(text, sentences[index - 1]).endswith(":")
         introduced = end < len(sentences) and _opens_sentence(text, sentences[end])
         if introduced and end - index <= _HEADINGS_IN_A_ROW and not after_lead_in:
             leads[index:end] = [True] * (end - index)
+        elif not after_lead_in and list_items(text, sentences, index, 2) == 2:
+            leads[index] = True  # "Ingredients" over "2 eggs", "300 ml milk"…
         index = end
     return leads
+
+
+def list_items(text: str, sentences: Sequence[Span], index: int, limit: int) -> int:
+    """How many sentences after sentences[index] are the items of a list it introduces.
+
+    A lead-in ("All employees receive:") introduces one, and so does a heading that opens a
+    paragraph over list items ("• Apples", "2. Bake"), or over two or more short lines
+    ("Ingredients", "2 eggs", "300 ml milk") or lines written one to a line ("Method", then a
+    step a line). The items are all of one kind, and end where a block of lines does.
+    """
+    lead = sentences[index]
+    lead_in = _said(text, lead).endswith(":")
+    heading = _is_heading_line(text, lead) and _opens_paragraph(text, lead.start)
+    heading = heading and _opens_sentence(text, lead) and not _asks(text, lead)
+    if not (lead_in or heading) or index + 1 == len(sentences):
+        return 0
+    first = end = index + 1
+    marked = opens_list_item(text, sentences[first].start)
+    a_line_each = first + 1 < len(sentences) and not _blank_between(text, first, sentences)
+    while end < min(first + limit, len(sentences)):
+        item = sentences[end]
+        if end > first and _starts_block(text, sentences, end):
+            break
+        if marked != opens_list_item(text, item.start):
+            break
+        if not marked and not (
+            _is_heading_line(text, item) or (a_line_each and _is_line(text, item))
+        ):
+            break
+        end += 1
+    count = end - first
+    if lead_in or marked:
+        return count
+    # A short line among short lines is one of them ("Soup", "Bread"), not their heading; nor
+    # is a title over a heading that opens a block of lines ("Ingredients", "2 eggs", …).
+    among = index > 0 and _is_heading_line(text, sentences[index - 1])
+    among = among and not _starts_block(text, sentences, index)
+    headed = _starts_block(text, sentences, first) and list_items(text, sentences, first, 2) == 2
+    return count if count >= 2 and not among and not headed else 0
+
+
+def as_item(text: str) -> str:
+    """A list's item on one line, after a bullet as a reader sees it ("- Pears", "Pears":
+    "• Pears"); a numbered one keeps its number."""
+    text = one_line(text)
+    if bullet := _BULLET.match(text):
+        text = text[bullet.end() :]
+    elif _NUMBERED.match(text):
+        return text
+    return f"• {text}"
 
 
 def opens_list_item(text: str, start: int) -> bool:
@@ -200,18 +258,41 @@ def _is_run_in_heading(text: str, span: Span, following: Span) -> bool:
     )
 
 
+def _blank_between(text: str, index: int, sentences: Sequence[Span]) -> bool:
+    """Whether a blank line comes between sentences[index] and the next one."""
+    return text.count("\n", sentences[index].end, sentences[index + 1].start) > 1
+
+
+def _starts_block(text: str, sentences: Sequence[Span], at: int) -> bool:
+    """Whether sentences[at] starts a block of lines: a blank line comes before it, and the
+    lines on one side of that are one to a line ("Ingredients", "2 eggs", …, then a blank
+    line). Where every line is a paragraph of its own (a .docx), a blank line starts none."""
+    if at == 0 or not _blank_between(text, at - 1, sentences):
+        return False
+    before = at > 1 and not _blank_between(text, at - 2, sentences)
+    after = at + 1 < len(sentences) and not _blank_between(text, at, sentences)
+    return before or after
+
+
+def _opens_paragraph(text: str, start: int) -> bool:
+    return not text[:start].strip() or text[:start].rstrip(" \t").endswith("\n\n")
+
+
 def _starts_line(text: str, start: int) -> bool:
     return not text[text.rfind("\n", 0, start) + 1 : start].strip()
 
 
-def _is_heading_line(text: str, span: Span) -> bool:
-    sentence = text[span.start : span.end]
+def _is_line(text: str, span: Span) -> bool:
+    """Whether the sentence is a line of its own."""
     line_end = text.find("\n", span.end)
     ends_line = not text[span.end : len(text) if line_end < 0 else line_end].strip()
+    return _starts_line(text, span.start) and ends_line and "\n" not in text[span.start : span.end]
+
+
+def _is_heading_line(text: str, span: Span) -> bool:
+    sentence = text[span.start : span.end]
     return (
-        _starts_line(text, span.start)
-        and ends_line
-        and "\n" not in sentence
+        _is_line(text, span)
         and len(sentence.split()) <= _HEADING_WORDS
         and not sentence.endswith(_NOT_A_HEADING_END)
         and " | " not in sentence  # a table's row
@@ -301,7 +382,9 @@ def _wraps(first: str, line: str, next_line: str, width: int) -> bool:
             or not _next_starts_sentence(next_line, 0, len(next_line))
         )
     # No sentence or heading starts in lower case.
-    return next_line.lstrip()[:1].islower() or len(line.strip()) >= _WRAPPED_WIDTH * width
+    if next_line.lstrip()[:1].islower():
+        return True
+    return width >= _NARROWEST_WRAP and len(line.strip()) >= _WRAPPED_WIDTH * width
 
 
 # A list item's or clause's number: "2", "4.1", "12.3.4", or a Roman numeral up to 39.

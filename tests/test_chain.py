@@ -3,6 +3,8 @@
 import textwrap
 from pathlib import Path
 
+import docx
+
 from qa_bot.answers import NOT_FOUND
 from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
@@ -201,3 +203,65 @@ def test_a_lead_in_is_quoted_with_its_list(runtime: Runtime, tmp_path: Path) -> 
     assert cited.startswith("All employees receive:") and cited.endswith("lunch")
     # The list ends where the next heading begins: its items are the next section's.
     assert "Contacts" not in cited
+
+
+RECIPE = """Fluffy Pancakes
+
+These pancakes are light and quick to make on a weekday morning.
+
+Ingredients
+2 eggs
+200 g plain flour
+300 ml milk
+1 tbsp sugar
+
+Method
+Whisk the eggs, milk and sugar together in a jug.
+Sift the flour into a large bowl and pour in the wet mixture.
+Cook ladlefuls of batter for two minutes on each side.
+
+Serves 4. Each serving has about 250 calories.
+"""
+
+
+def test_a_list_is_quoted_with_its_heading(runtime: Runtime, tmp_path: Path) -> None:
+    # A plain-text recipe writes its lists a line each, without bullets; Word keeps bullets as
+    # list rules. Either way, the heading that matches the question is quoted with its items.
+    (tmp_path / "pancakes.txt").write_text(RECIPE, encoding="utf-8")
+    document = docx.Document()
+    document.add_heading("Staff guide", level=1)
+    document.add_paragraph("The guide covers pay, perks and leave for everyone at Acme.")
+    document.add_heading("Perks", level=2)
+    for perk in ("A laptop and a phone", "A gym membership", "Free lunch on Tuesdays"):
+        document.add_paragraph(perk, style="List Bullet")
+    document.add_heading("Leave", level=2)
+    document.add_paragraph("Everyone gets 25 days of paid leave a year.")
+    document.save(str(tmp_path / "guide.docx"))
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+
+    for question, answer in [
+        (
+            "What are the ingredients for the pancakes?",
+            "Ingredients • 2 eggs • 200 g plain flour • 300 ml milk • 1 tbsp sugar [1]",
+        ),
+        (
+            "What is the method for the pancakes?",
+            "Method • Whisk the eggs, milk and sugar together in a jug. • Sift the flour into "
+            "a large bowl and pour in the wet mixture. • Cook ladlefuls of batter for two "
+            "minutes on each side. [1]",
+        ),
+        (
+            "What perks do staff get?",
+            "Perks • A laptop and a phone • A gym membership • Free lunch on Tuesdays [1]",
+        ),
+    ]:
+        reply = _ask(runtime, question)
+        assert reply.text == answer, (question, reply.text)
+        # The highlight runs from the heading to the last item, as the file has them.
+        cited = reply.citations[0].supporting_sentence or ""
+        assert cited.startswith(answer.split()[0]) and cited.endswith(answer.split(" • ")[-1][:-4])
+    reply = _ask(runtime, "How many calories does a serving have?")
+    assert reply.text == "Each serving has about 250 calories. [1]"
+    # A list's heading is one of the document's headings.
+    reply = _ask(runtime, "Summarize the pancake recipe")
+    assert reply.text.endswith("Contents: Ingredients [1]; Method [1]"), reply.text

@@ -1,6 +1,13 @@
 import pytest
 
-from qa_bot.chunking import chunk_document, introduces, one_line, split_sentences
+from qa_bot.chunking import (
+    as_item,
+    chunk_document,
+    introduces,
+    list_items,
+    one_line,
+    split_sentences,
+)
 from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 
 
@@ -96,9 +103,12 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ("Any questions?", []),
         # Questions in a row ask; they do not introduce one another.
         ("Who pays? When? Nobody knows.", ["When?"]),
-        # A list's items, after a lead-in or three or more in a row, are not headings.
+        # A list's items, after a lead-in or three or more in a row, are not headings; the
+        # first of three or more can head the others.
         ("We offer:\n\n25 days holiday\n\na pension\n\nAsk HR.", []),
-        ("Ingredients\n\n200 g flour\n\n1 egg\n\nMix them.", []),
+        ("Ingredients\n\n200 g flour\n\n1 egg\n\nMix them.", ["Ingredients"]),
+        ("Ingredients\n200 g flour\n1 egg\n\nMethod\nMix them.", ["Ingredients", "Method"]),
+        ("Menu\n\nSoup\n\nBread\n\nCake", ["Menu"]),
         # A table's row, a line that ends as a sentence, a long line, a longer numbered step.
         ("North | 12 t\n\nThe yield fell.", []),
         ("Rates rose.\n\nThe yield fell.", []),
@@ -117,6 +127,49 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
 )
 def test_headings_and_questions_introduce_what_follows(text: str, leads: list[str]) -> None:
     assert _leads(text) == leads
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        # A lead-in's list, bulleted or not, ends at the blank line after it.
+        ("All employees receive:\n\n- a laptop\n- a phone\n\nContacts\n\n- HR", 2),
+        ("We offer:\n25 days holiday\nA pension\n\nAsk HR.", 2),
+        # A heading over list items, over short lines, or over lines one to a line.
+        ("Benefits\n\n• a laptop\n\n• a phone\n\nAsk HR.", 2),
+        ("Contacts\n\n• HR: Lena Vogel\n\nThat is all.", 1),
+        ("Ingredients\n2 eggs\n300 ml milk\n1 tbsp sugar\n\nMethod\nMix.", 3),
+        ("Ingredients\n\n2 eggs\n300 ml milk\n1 tbsp sugar\n\nMethod\nMix.", 3),
+        ("Method\nWhisk the eggs.\nAdd the milk.\nBake it.\n\nServes 4.", 3),
+        # A .docx: every line a paragraph. Short lines are items; sentences are not.
+        ("Menu\n\nSoup\n\nBread\n\nCake\n\nWe open at nine.", 3),
+        ("Leave\n\nYou get 25 days.\n\nAsk first.", 0),
+        # One short line under a heading is its text; a question heads its answer, not a list.
+        ("Hours\n\n9 to 5\n\nClosed on Sundays.", 0),
+        ("What do I get?\n\nA laptop\n\nA phone", 0),
+        # A heading within a paragraph's lines, or under another short line, heads nothing.
+        ("The text runs on.\nNotes\nOne\nTwo", 0),
+        ("Menu\n\nSoup\n\nBread\n\nCake", 3),
+        # A title over a heading that opens a block of lines: the heading's list, not its own.
+        ("Pancakes\n\nIngredients\n2 eggs\n300 ml milk", 0),
+        # A paragraph of prose is no item.
+        ("Notes\n\nThe cells are large. They last long.", 0),
+    ],
+)
+def test_list_items_after_a_lead_in_or_heading(text: str, items: int) -> None:
+    assert list_items(text, split_sentences(text), 0, limit=10) == items
+
+
+def test_list_items_stop_at_the_limit_and_a_list_item_reads_with_a_bullet() -> None:
+    text = "Steps:\n" + "\n".join(f"{n}. Step {n}" for n in range(1, 8))
+    assert list_items(text, split_sentences(text), 0, limit=5) == 5
+    # An item among items heads nothing, even with items after it.
+    text = "Menu\n\nSoup\n\nBread\n\nCake"
+    assert list_items(text, split_sentences(text), 1, limit=10) == 0
+    assert as_item("- a laptop") == "• a laptop"
+    assert as_item("2 eggs") == "• 2 eggs"
+    assert as_item("• a phone that\nfolds") == "• a phone that folds"
+    assert as_item("2. Bake it.") == "2. Bake it."
 
 
 def test_a_chunk_does_not_end_with_a_heading_or_question() -> None:
@@ -235,6 +288,27 @@ def test_a_short_line_before_a_capital_is_a_heading_not_a_wrap() -> None:
         "Pakistan and China agreed to align their national development strategies and to\n"
         "Launch the upgraded corridor together.",
         "Short line\ncontinues in lower case.",
+    ]
+
+
+def test_a_narrow_paragraph_is_a_line_each() -> None:
+    # Nobody wraps prose under 40 characters: these are a list's lines, not one sentence. A
+    # line that goes on in lower case still wraps.
+    text = (
+        "Ingredients\n2 eggs\n200 g plain flour\n300 ml milk\n2 tsp baking powder\n"
+        "A pinch of salt\n\nThe Old Mill\n12 Harbour Road\nKinsale, County Cork\n"
+        "and the gardens behind it"
+    )
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "Ingredients",
+        "2 eggs",
+        "200 g plain flour",
+        "300 ml milk",
+        "2 tsp baking powder",
+        "A pinch of salt",
+        "The Old Mill",
+        "12 Harbour Road",
+        "Kinsale, County Cork\nand the gardens behind it",
     ]
 
 
