@@ -124,7 +124,8 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
         spans = list(on_page)
         leads = introduces(document.text, spans)
         leading = {span.start for span, lead in zip(spans, leads, strict=True) if lead}
-        for group in _pack(spans, leads, chunk_size, chunk_overlap):
+        heads = _list_heads(document.text, spans, leads)
+        for group in _pack(spans, leads, heads, chunk_size, chunk_overlap):
             first, last = group[0].start, group[-1].end
             chunks.append(
                 Chunk(
@@ -442,15 +443,29 @@ def _split_long(text: str, span: Span, limit: int) -> list[Span]:
     return pieces
 
 
+def _list_heads(text: str, sentences: list[Span], leads: list[bool]) -> list[int | None]:
+    """For each sentence, the heading whose list holds it (list_items), if one does."""
+    heads: list[int | None] = [None] * len(sentences)
+    for index, lead in enumerate(leads):
+        if lead:
+            count = list_items(text, sentences, index, len(sentences))
+            heads[index + 1 : index + 1 + count] = [index] * count
+    return heads
+
+
 def _pack(
-    sentences: list[Span], leads: list[bool], size: int, overlap: int
+    sentences: list[Span], leads: list[bool], heads: list[int | None], size: int, overlap: int
 ) -> Iterator[list[Span]]:
     """Consecutive sentences in chunks of at most `size` characters. A heading or question
-    that a chunk would end with opens the next one instead, beside what it introduces."""
+    that a chunk would end with opens the next one instead, beside what it introduces; so does
+    a list's heading, with its items, when the list would be cut and fits in one chunk."""
     first = 0
     for index, sentence in enumerate(sentences):
         if index > first and sentence.end - sentences[first].start > size:
             cut = index
+            head = heads[index]
+            if head is not None and sentence.end - sentences[head].start <= size:
+                cut = head
             while (
                 cut - 1 > first
                 and leads[cut - 1]

@@ -201,6 +201,32 @@ def test_a_chunk_does_not_end_with_a_heading_or_question() -> None:
         assert leads == {"WidgetPro FAQ", *headings}
 
 
+def test_a_list_that_would_be_cut_opens_the_next_chunk_with_its_heading() -> None:
+    text = (
+        "Pancakes\n\nThese pancakes are light and quick to make on a weekday morning.\n\n"
+        "Method\nWhisk the eggs, milk and sugar together in a jug.\n"
+        "Sift the flour into a large bowl.\nPour in the wet mixture and stir.\n"
+        "Cook the batter for two minutes on each side.\n\nServes four people at breakfast."
+    )
+    chunks = chunk_document(_doc(text), chunk_size=200, chunk_overlap=0)
+    assert [c.text.split("\n")[0] for c in chunks] == [
+        "Pancakes",
+        "Method",
+        "Serves four people at breakfast.",
+    ]
+    assert chunks[1].text.endswith("on each side.")
+    # A list longer than a chunk is cut where it must be.
+    chunks = chunk_document(_doc(text), chunk_size=150, chunk_overlap=0)
+    assert chunks[1].text.startswith("Method\nWhisk") and len(chunks) == 3
+    assert chunks[2].text.startswith("Cook the batter")
+    # Nor is a chunk left with only what comes before such a list.
+    untitled = text.replace(
+        "These pancakes are light and quick to make on a weekday morning.\n\n", ""
+    )
+    chunks = chunk_document(_doc(untitled), chunk_size=150, chunk_overlap=0)
+    assert chunks[0].text.startswith("Pancakes\n\nMethod\nWhisk")
+
+
 def _paged(*pages: str) -> LoadedDocument:
     """A document as the PDF loader returns it: pages joined by PAGE_SEPARATOR, with spans."""
     spans, offset = [], 0
