@@ -13,8 +13,11 @@ from typing import Any
 
 from langchain_core.runnables import RunnableLambda
 
+from qa_bot.overview import find_overview
 from qa_bot.references import find_reference
 
+# "And the FAQ?" after "Summarize the handbook": the same request, of another document.
+_ANOTHER = re.compile(r"(?:and|what\s+about|how\s+about)\s+(?P<subject>[^?]+?)[\s?.]*", re.I)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
 _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
 _POSSESSIVES = {"his", "her", "its", "their"}
@@ -102,6 +105,8 @@ def condense(question: str, history: list[Turn]) -> str:
     if not history:
         return question
     previous = history[-1].standalone
+    if find_overview(previous) is not None and (other := _ANOTHER.fullmatch(question)):
+        return f"Summarize {other.group('subject')}"
     earlier = find_reference(previous) if find_reference(question) is not None else None
     if earlier is not None:  # "And clause 3.3?" after clause 3.2: the old number must not stay
         previous = earlier.rest

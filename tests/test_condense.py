@@ -28,3 +28,12 @@ def test_self_contained_question_is_left_alone() -> None:
     assert condense("What is the population of Lahore?", history) == (
         "What is the population of Lahore?"
     )
+
+
+def test_another_document_after_an_overview_is_summarized_too() -> None:
+    history = [_turn("Summarize the handbook")]
+    assert condense("And the pancakes?", history) == "Summarize the pancakes"
+    assert condense("what about the FAQ", history) == "Summarize the FAQ"
+    # After a question about the text, "And …?" asks it of something else.
+    history = [_turn("Who chaired the meeting?")]
+    assert condense("And the pancakes?", history) != "Summarize the pancakes"
