@@ -52,6 +52,8 @@ class ScoredSentence:
     similarity: float
     overlap: float
     score: float
+    # Items of a list quoted with it (with_items): such a passage is an answer of its own.
+    items: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,8 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 return Answer(
                     question, standalone, text, tuple(sources), confidence, abstained=True
                 )
-            chosen = [with_items(s, docs) for s in self._choose(quotable(scored, docs))]
+            quoted = quotable(scored, docs)[: self.max_sentences + 3]
+            chosen = self._choose([with_items(s, docs) for s in quoted])
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
@@ -220,9 +223,12 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         return Answer(question, standalone, " ".join(parts), tuple(sources), confidence)
 
     def _choose(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The best sentence, and the next best when nearly as good and not the same text."""
+        """The best sentence, and the next best when nearly as good and not already quoted; a
+        list quoted with its heading is an answer of its own."""
         best = scored[0]
         chosen = [best]
+        if best.items:
+            return chosen
         for candidate in scored[1 : self.max_sentences + 3]:
             if len(chosen) >= self.max_sentences:
                 break
@@ -283,10 +289,17 @@ def rerank(
 ) -> tuple[list[ScoredSentence], np.ndarray]:
     """The reranker reorders the scorer's best few; the others stay behind them, in order.
 
+    Each is read as it would be quoted: a list's heading with the list's items (with_items).
     Also returns the logits of the few, in the scorer's order.
     """
     head, tail = scored[: reranker.top], scored[reranker.top :]
-    candidates = [candidate_in(docs[s.doc_index].page_content, s.start, s.end) for s in head]
+    candidates = []
+    for s in head:
+        doc = docs[s.doc_index]
+        items = _items_after(doc, s.start)
+        candidates.append(
+            candidate_in(doc.page_content, s.start, items[-1].end if items else s.end)
+        )
     logits = reranker.logits(query, candidates)
     head = [
         replace(s, score=s.score + reranker.weight * float(v))
@@ -352,7 +365,7 @@ def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
     if not items:
         return sentence
     shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
-    return replace(sentence, end=items[-1].end, text=" ".join(shown))
+    return replace(sentence, end=items[-1].end, text=" ".join(shown), items=len(items))
 
 
 def _items_after(doc: Document, start: int) -> list[Span]:
@@ -478,4 +491,13 @@ def _ends_sentence(text: str) -> bool:
 
 
 def _overlaps(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:
-    return any(c.text == candidate.text for c in chosen)
+    """The same text (from another chunk), or a sentence of a passage already quoted."""
+    return any(
+        c.text == candidate.text
+        or (
+            c.doc_index == candidate.doc_index
+            and c.start < candidate.end
+            and candidate.start < c.end
+        )
+        for c in chosen
+    )

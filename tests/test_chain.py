@@ -5,9 +5,11 @@ from pathlib import Path
 
 import docx
 
+from qa_bot.answering import ExtractiveAnswerer, ScoredSentence
 from qa_bot.answers import NOT_FOUND
 from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
+from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime
 from tests.conftest import SAMPLE_DOC
@@ -265,3 +267,15 @@ def test_a_list_is_quoted_with_its_heading(runtime: Runtime, tmp_path: Path) -> 
     # A list's heading is one of the document's headings.
     reply = _ask(runtime, "Summarize the pancake recipe")
     assert reply.text.endswith("Contents: Ingredients [1]; Method [1]"), reply.text
+
+
+def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder) -> None:
+    answerer = ExtractiveAnswerer(embedder)
+    step = ScoredSentence(0, 7, 40, "Whisk the eggs and milk in a jug.", 0.6, 0.2, 1.0)
+    method = ScoredSentence(
+        0, 0, 80, "Method • Whisk the eggs… • Sift the flour.", 0.6, 0.2, 0.99, 2
+    )
+    serves = ScoredSentence(1, 0, 12, "Serves four.", 0.6, 0.2, 0.98)
+    assert answerer._choose([step, method, serves]) == [step, serves]
+    # A list quoted with its heading is an answer of its own.
+    assert answerer._choose([method, serves]) == [method]
