@@ -28,8 +28,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # "iv." opens its sentence; 7: a heading or a question that a chunk would end with opens the
 # next chunk, with the text it introduces, and an HTML or Markdown bulleted item opens with "•";
 # 8: a paragraph narrower than any wrapped prose is a line each, and the short line over a list
-# is a heading; a .docx's bulleted item opens with "•").
-SPLITTING_VERSION = 8
+# is a heading; a .docx's bulleted item opens with "•"; 9: a list that a chunk would cut opens
+# the next one with its heading, and a field's line, "Phone: +353 21 477 0000", is no heading).
+SPLITTING_VERSION = 9
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -55,6 +56,9 @@ _HEADING_WORDS = 12
 _NOT_A_HEADING_END = tuple(".,;:!…")
 # A numbered heading of up to three words, run in with its text: "3. Office move.", "4.2 Fees."
 _RUN_IN_HEADING = re.compile(r"(?:\d{1,3}\.(?:\d{1,3}\.?)*|[IVX]{1,4}\.)\s+(?:\S+\s+){0,2}\S+\.")
+# A field's line, a label and its value ("Phone: +353 21 477 0000", "Date: 4 May 2026"), is
+# no heading, though "Chapter 3: The Return" is.
+_FIELD = re.compile(r"[^:\n]{1,30}:[ \t]+[^\n]*[\d@+/]")
 # Short lines in a row: up to two are headings (a title over a section's heading); more are a
 # list or a table of contents.
 _HEADINGS_IN_A_ROW = 2
@@ -151,7 +155,7 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
     or more short lines in a row, is a list's item, not a heading; but the first of them can
     head the rest (list_items).
     """
-    lines = [_is_heading_line(text, s) for s in sentences]
+    lines = [_is_heading_line(text, s) and not _FIELD.match(text, s.start) for s in sentences]
     leads = [False] * len(sentences)
     index = 0
     while index < len(sentences):

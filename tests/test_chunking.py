@@ -123,6 +123,13 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ("The O\n2 molecules are paramagnetic. They bond.", []),
         # A heading over a list.
         ("Notes\n\n- 25 days holiday\n\nAsk HR.", ["Notes"]),
+        # A field's label and value is no heading; a chapter's number and name is.
+        (
+            "Contact us\n\nPhone: +353 21 477 0000\nEmail: hello@acme.example\n\n"
+            "Opening hours\n\nWe open at nine.",
+            ["Contact us", "Opening hours"],
+        ),
+        ("Chapter 3: The Return\n\nIt was dark.", ["Chapter 3: The Return"]),
     ],
 )
 def test_headings_and_questions_introduce_what_follows(text: str, leads: list[str]) -> None:
