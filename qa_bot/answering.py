@@ -390,6 +390,11 @@ def overview_answer(
     documents, each one's first line."""
     meant = int(docs[0].metadata["overview_of"])
     highlights: dict[int, tuple[int, int]] = {}
+    numbers: dict[int, int] = {}  # chunk index -> its marker: only cited chunks are sources
+
+    def cite(index: int) -> int:
+        return numbers.setdefault(index, len(numbers) + 1)
+
     if meant == 1:
         parts, headings = [], []
         for index, doc in enumerate(docs):
@@ -398,12 +403,14 @@ def overview_answer(
                 sentence = one_line(doc.page_content[start:end])
                 title = index == 0 and doc.metadata.get("start") == 0 and start == 0
                 if start in leads and not title:
-                    headings.append(f"{sentence} [{index + 1}]")
+                    headings.append((sentence, index))
                 elif not headings and len(parts) < OVERVIEW_SENTENCES and index == 0:
-                    parts.append(f"{sentence} [1]")
+                    parts.append(f"{sentence} [{cite(index)}]")
                     highlights.setdefault(0, (start, end))
         if headings:
-            parts.append("Contents: " + "; ".join(headings[:OVERVIEW_HEADINGS]))
+            listed = [f"{heading} [{cite(i)}]" for heading, i in headings[:OVERVIEW_HEADINGS]]
+            more = ["…"] if len(headings) > OVERVIEW_HEADINGS else []
+            parts.append("Contents: " + "; ".join(listed + more))
         text = " ".join(parts)
     else:
         lines = [f"Your {meant} documents:" if meant > len(docs) else "Your documents:"]
@@ -416,9 +423,11 @@ def overview_answer(
         if meant > len(docs):
             lines.append(f"- and {meant - len(docs)} more")
         text = "\n\n".join(lines)  # a paragraph each: the chat renders Markdown
+    if meant != 1:
+        numbers = {i: i + 1 for i in range(len(docs))}
     sources = [
-        Source(**{**source.__dict__, "highlight": highlights.get(i)})
-        for i, source in enumerate(sources)
+        Source(**{**sources[i].__dict__, "number": n, "highlight": highlights.get(i)})
+        for i, n in numbers.items()
     ]
     return Answer(question, standalone, text, tuple(sources), OVERVIEW_CONFIDENCE)
 

@@ -29,7 +29,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # next chunk, with the text it introduces, and an HTML or Markdown bulleted item opens with "•";
 # 8: a paragraph narrower than any wrapped prose is a line each, and the short line over a list
 # is a heading; a .docx's bulleted item opens with "•"; 9: a list that a chunk would cut opens
-# the next one with its heading, and a field's line, "Phone: +353 21 477 0000", is no heading).
+# the next one with its heading, a field's line, "Phone: +353 21 477 0000", is no heading, and a
+# section, from its heading on, is a chunk of its own).
 SPLITTING_VERSION = 9
 
 # Tokens that end with a period but do not end a sentence.
@@ -129,7 +130,10 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
         leads = introduces(document.text, spans)
         leading = {span.start for span, lead in zip(spans, leads, strict=True) if lead}
         heads = _list_heads(document.text, spans, leads)
-        for group in _pack(spans, leads, heads, chunk_size, chunk_overlap):
+        sections = [
+            lead and _is_line(document.text, s) for s, lead in zip(spans, leads, strict=True)
+        ]
+        for group in _pack(spans, leads, heads, sections, chunk_size, chunk_overlap):
             first, last = group[0].start, group[-1].end
             chunks.append(
                 Chunk(
@@ -458,13 +462,24 @@ def _list_heads(text: str, sentences: list[Span], leads: list[bool]) -> list[int
 
 
 def _pack(
-    sentences: list[Span], leads: list[bool], heads: list[int | None], size: int, overlap: int
+    sentences: list[Span],
+    leads: list[bool],
+    heads: list[int | None],
+    sections: list[bool],
+    size: int,
+    overlap: int,
 ) -> Iterator[list[Span]]:
-    """Consecutive sentences in chunks of at most `size` characters. A heading or question
-    that a chunk would end with opens the next one instead, beside what it introduces; so does
-    a list's heading, with its items, when the list would be cut and fits in one chunk."""
+    """Consecutive sentences in chunks of at most `size` characters. A section's heading (a
+    line of its own) opens a chunk: one chunk of two sections embeds as neither, and answers
+    about neither. A heading or question that a chunk would end with opens the next one
+    instead, beside what it introduces; so does a list's heading, with its items, when the
+    list would be cut and fits in one chunk."""
     first = 0
     for index, sentence in enumerate(sentences):
+        if sections[index] and not all(leads[first:index]):
+            yield sentences[first:index]
+            first = index
+            continue
         if index > first and sentence.end - sentences[first].start > size:
             cut = index
             head = heads[index]

@@ -25,6 +25,9 @@ REFERENCE_BOOST = 1.0
 _NEXT_GAP = 1e-6
 # How many chunks holding that part to look at: a corpus of recipes has many a "3.".
 REFERENCE_LIMIT = 200
+# A document's gist ("Summarize the handbook") is read from up to this many of its first
+# chunks: a section each, they hold its headings.
+OVERVIEW_CHUNKS = 24
 
 
 class HybridRetriever(BaseRetriever):
@@ -100,11 +103,12 @@ class HybridRetriever(BaseRetriever):
         return results
 
     def _openings(self, documents: list[DocumentInfo]) -> list[Document]:
-        """For a question about a document as a whole: its first k chunks, or of several
-        documents, the first chunk of each (of the first k). Each says how many were meant."""
+        """For a question about a document as a whole: its first chunks (OVERVIEW_CHUNKS), or
+        of several documents, the first chunk of each (of the first k). Each says how many
+        documents were meant."""
         if len(documents) == 1:
             info = documents[0]
-            count = min(self.k, info.chunks)
+            count = min(max(self.k, OVERVIEW_CHUNKS), info.chunks)
             ids = [chunk_id_for(info.doc_id, info.version_key, i) for i in range(count)]
         else:
             ids = [chunk_id_for(i.doc_id, i.version_key, 0) for i in documents[: self.k]]

@@ -208,6 +208,23 @@ def test_a_chunk_does_not_end_with_a_heading_or_question() -> None:
         assert leads == {"WidgetPro FAQ", *headings}
 
 
+def test_a_section_is_a_chunk_of_its_own() -> None:
+    # A chunk of two sections embeds as neither; a title stays with the first heading.
+    text = "Guide\n\nIt covers two tasks.\n\nSetup\n\nRun the installer.\n\nUse\n\nOpen the app."
+    chunks = chunk_document(_doc(text), chunk_size=500, chunk_overlap=0)
+    assert [c.text for c in chunks] == [
+        "Guide\n\nIt covers two tasks.",
+        "Setup\n\nRun the installer.",
+        "Use\n\nOpen the app.",
+    ]
+    untitled = text.replace("It covers two tasks.\n\n", "")
+    chunks = chunk_document(_doc(untitled), chunk_size=500, chunk_overlap=0)
+    assert [c.text.split("\n\n")[0] for c in chunks] == ["Guide", "Use"]
+    # A question within a paragraph opens no section.
+    text = "The cells are large. Why so long? They last."
+    assert len(chunk_document(_doc(text), chunk_size=500, chunk_overlap=0)) == 1
+
+
 def test_a_list_that_would_be_cut_opens_the_next_chunk_with_its_heading() -> None:
     text = (
         "Pancakes\n\nThese pancakes are light and quick to make on a weekday morning.\n\n"

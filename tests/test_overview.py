@@ -137,3 +137,22 @@ def test_an_overview_of_an_empty_store_is_declined(
 ) -> None:
     answer = ask(open_runtime(settings, embedder=embedder), "What is this document about?")
     assert answer.abstained and answer.text == NOT_FOUND
+
+
+def test_a_long_documents_contents_reach_past_the_first_chunks(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    # A section is a chunk of its own: the contents need more of them than a search returns.
+    sections = "".join(
+        f"## Topic {n}\n\nTopic {n} is about plants of kind {n}.\n\n" for n in range(1, 15)
+    )
+    guide = f"# Field guide\n\nA guide to fourteen kinds of plant.\n\n{sections}"
+    runtime = open_sample_runtime(tmp_path, embedder, {"guide.md": guide})
+    answer = ask(runtime, "Summarize the field guide")
+    opening, contents = answer.text.split(" Contents: ")
+    assert opening == "Field guide [1] A guide to fourteen kinds of plant. [1]"
+    assert contents.split("; ")[:2] == ["Topic 1 [2]", "Topic 2 [3]"]
+    assert contents.endswith("; Topic 12 [13]; …")
+    # Only the chunks it cites are its sources, numbered as cited.
+    assert [source.number for source in answer.sources] == list(range(1, 14))
+    assert answer.sources[12].text.startswith("Topic 12")
