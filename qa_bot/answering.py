@@ -399,7 +399,8 @@ def overview_answer(
         parts, headings = [], []
         for index, doc in enumerate(docs):
             leads = lead_starts(doc)
-            for start, end in json.loads(doc.metadata.get("sentences", "[]")):
+            for span in chunk_sentences(doc):
+                start, end = span.start, span.end
                 sentence = one_line(doc.page_content[start:end])
                 title = index == 0 and doc.metadata.get("start") == 0 and start == 0
                 if start in leads and not title:
@@ -415,10 +416,9 @@ def overview_answer(
     else:
         lines = [f"Your {meant} documents:" if meant > len(docs) else "Your documents:"]
         for index, doc in enumerate(docs):
-            spans = json.loads(doc.metadata.get("sentences", "[]"))
-            if spans:
-                highlights[index] = (spans[0][0], spans[0][1])
-                sentence = one_line(doc.page_content[spans[0][0] : spans[0][1]])
+            if spans := chunk_sentences(doc):
+                highlights[index] = (spans[0].start, spans[0].end)
+                sentence = one_line(doc.page_content[spans[0].start : spans[0].end])
                 lines.append(f"- {doc.metadata.get('file_name', '')}: {sentence} [{index + 1}]")
         if meant > len(docs):
             lines.append(f"- and {meant - len(docs)} more")
@@ -435,8 +435,8 @@ def overview_answer(
 def lead_starts(doc: Document) -> set[int]:
     """Where the chunk's headings and questions start (chunking.introduces found them at
     ingest, in the whole text; a chunk stored before then has none)."""
-    spans = json.loads(doc.metadata.get("sentences", "[]"))
-    return {spans[i][0] for i in json.loads(doc.metadata.get("leads", "[]")) if i < len(spans)}
+    spans = chunk_sentences(doc)
+    return {spans[i].start for i in json.loads(doc.metadata.get("leads", "[]")) if i < len(spans)}
 
 
 def named_parts(
