@@ -284,17 +284,37 @@ def _starts_block(text: str, sentences: Sequence[Span], at: int) -> bool:
 
 
 def _opens_paragraph(text: str, start: int) -> bool:
-    return not text[:start].strip() or text[:start].rstrip(" \t").endswith("\n\n")
+    if _space_before(text, start, also="\n") == 0:
+        return True
+    line_start = _space_before(text, start)
+    return line_start >= 2 and text.startswith("\n\n", line_start - 2)
 
 
 def _starts_line(text: str, start: int) -> bool:
-    return not text[text.rfind("\n", 0, start) + 1 : start].strip()
+    before = _space_before(text, start)
+    return before == 0 or text[before - 1] == "\n"
+
+
+def _space_before(text: str, at: int, also: str = "") -> int:
+    """Where the whitespace before `at` starts, line breaks not counted unless in `also`: a
+    walk over a few characters, where slicing back to the line's start would copy all of a
+    one-line file for each of its sentences."""
+    while at > 0 and text[at - 1].isspace() and (text[at - 1] != "\n" or "\n" in also):
+        at -= 1
+    return at
+
+
+def _space_after(text: str, at: int) -> int:
+    """Where the whitespace after `at` on its line ends."""
+    while at < len(text) and text[at].isspace() and text[at] != "\n":
+        at += 1
+    return at
 
 
 def _is_line(text: str, span: Span) -> bool:
     """Whether the sentence is a line of its own."""
-    line_end = text.find("\n", span.end)
-    ends_line = not text[span.end : len(text) if line_end < 0 else line_end].strip()
+    after = _space_after(text, span.end)
+    ends_line = after == len(text) or text[after] == "\n"
     return _starts_line(text, span.start) and ends_line and "\n" not in text[span.start : span.end]
 
 
