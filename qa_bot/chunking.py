@@ -29,8 +29,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # next chunk, with the text it introduces, and an HTML or Markdown bulleted item opens with "•";
 # 8: a paragraph narrower than any wrapped prose is a line each, and the short line over a list
 # is a heading; a .docx's bulleted item opens with "•"; 9: a list that a chunk would cut opens
-# the next one with its heading, a field's line, "Phone: +353 21 477 0000", is no heading, and a
-# section, from its heading on, is a chunk of its own).
+# the next one with its heading or lead-in, a field's line, "Phone: +353 21 477 0000", is no
+# heading, and a section, from its heading on, is a chunk of its own).
 SPLITTING_VERSION = 9
 
 # Tokens that end with a period but do not end a sentence.
@@ -472,10 +472,11 @@ def _split_long(text: str, span: Span, limit: int) -> list[Span]:
 
 
 def _list_heads(text: str, sentences: list[Span], leads: list[bool]) -> list[int | None]:
-    """For each sentence, the heading whose list holds it (list_items), if one does."""
+    """For each sentence, the heading or lead-in whose list holds it (list_items), if one
+    does."""
     heads: list[int | None] = [None] * len(sentences)
     for index, lead in enumerate(leads):
-        if lead:
+        if lead or _said(text, sentences[index]).endswith(":"):
             count = list_items(text, sentences, index, len(sentences))
             heads[index + 1 : index + 1 + count] = [index] * count
     return heads
@@ -492,8 +493,8 @@ def _pack(
     """Consecutive sentences in chunks of at most `size` characters. A section's heading (a
     line of its own) opens a chunk: one chunk of two sections embeds as neither, and answers
     about neither. A heading or question that a chunk would end with opens the next one
-    instead, beside what it introduces; so does a list's heading, with its items, when the
-    list would be cut and fits in one chunk."""
+    instead, beside what it introduces; so does a list's heading or lead-in, with its items,
+    when the list would be cut and fits in one chunk."""
     first = 0
     for index, sentence in enumerate(sentences):
         if sections[index] and not all(leads[first:index]):

@@ -251,6 +251,17 @@ def test_a_list_that_would_be_cut_opens_the_next_chunk_with_its_heading() -> Non
     assert chunks[0].text.startswith("Pancakes\n\nMethod\nWhisk")
 
 
+def test_a_lead_in_that_a_chunk_would_cut_from_its_list_opens_the_next_chunk() -> None:
+    text = (
+        "Benefits\n\nWe look after our staff in many ways, and we review the benefits every "
+        "year with the works council.\n\nAll employees receive:\n\n- a laptop and a phone\n"
+        "- a yearly training budget\n- free lunch on Tuesdays\n\nAsk HR for details."
+    )
+    for size in (150, 200):  # the lead-in alone, or with part of its list, would end a chunk
+        chunks = chunk_document(_doc(text), chunk_size=size, chunk_overlap=0)
+        assert [c.text.split("\n")[0] for c in chunks] == ["Benefits", "All employees receive:"]
+
+
 def _paged(*pages: str) -> LoadedDocument:
     """A document as the PDF loader returns it: pages joined by PAGE_SEPARATOR, with spans."""
     spans, offset = [], 0
