@@ -174,7 +174,7 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
         end = index + 1
         while end < len(sentences) and lines[end] and not _starts_block(text, sentences, end):
             end += 1
-        after_lead_in = index > 0 and _said(text, sentences[index - 1]).endswith(":")
+        after_lead_in = index > 0 and _is_lead_in(text, sentences[index - 1])
         introduced = end < len(sentences) and _opens_sentence(text, sentences[end])
         if introduced and end - index <= _HEADINGS_IN_A_ROW and not after_lead_in:
             leads[index:end] = [True] * (end - index)
@@ -193,7 +193,7 @@ def list_items(text: str, sentences: Sequence[Span], index: int, limit: int) -> 
     step a line). The items are all of one kind, and end where a block of lines does.
     """
     lead = sentences[index]
-    lead_in = _said(text, lead).endswith(":")
+    lead_in = _is_lead_in(text, lead)
     heading = _is_heading_line(text, lead) and _opens_paragraph(text, lead.start)
     heading = heading and _opens_sentence(text, lead) and not _asks(text, lead)
     if not (lead_in or heading) or index + 1 == len(sentences):
@@ -242,6 +242,11 @@ def opens_list_item(text: str, start: int) -> bool:
 def _said(text: str, span: Span) -> str:
     """A sentence without the closing quotes or brackets after its last word."""
     return text[span.start : span.end].rstrip("\"'”’)]")
+
+
+def _is_lead_in(text: str, span: Span) -> bool:
+    """A sentence that a list or a quote follows: "All employees receive:"."""
+    return _said(text, span).endswith(":")
 
 
 def _asks(text: str, span: Span) -> bool:
@@ -476,7 +481,7 @@ def _list_heads(text: str, sentences: list[Span], leads: list[bool]) -> list[int
     does."""
     heads: list[int | None] = [None] * len(sentences)
     for index, lead in enumerate(leads):
-        if lead or _said(text, sentences[index]).endswith(":"):
+        if lead or _is_lead_in(text, sentences[index]):
             count = list_items(text, sentences, index, len(sentences))
             heads[index + 1 : index + 1 + count] = [index] * count
     return heads
