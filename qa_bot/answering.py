@@ -33,11 +33,12 @@ LEAD_MARGIN = 0.05
 # Quoting the very part a question names by number ("What does clause 3.2 say?") is as sure as
 # an answer gets, though the confidence model, which weighs words in common, would doubt it.
 REFERENCE_CONFIDENCE = 0.9
+# A lead-in ("All employees receive:") or a list's heading is quoted with at most this many of
+# its list's items.
+LIST_ITEMS = 10
 # An overview ("What is this document about?") quotes at most this many of a document's first
 # sentences, its first line among them, and lists at most this many of its headings. It is what
 # the document says of itself: as sure as quoting a named part.
-# A lead-in ("All employees receive:") is quoted with at most this many of its list's items.
-LIST_ITEMS = 10
 OVERVIEW_SENTENCES = 3
 OVERVIEW_HEADINGS = 12
 OVERVIEW_CONFIDENCE = REFERENCE_CONFIDENCE
@@ -416,15 +417,14 @@ def overview_answer(
     else:
         lines = [f"Your {meant} documents:" if meant > len(docs) else "Your documents:"]
         for index, doc in enumerate(docs):
+            number = cite(index)  # every document's first chunk is a source
             if spans := chunk_sentences(doc):
                 highlights[index] = (spans[0].start, spans[0].end)
                 sentence = one_line(doc.page_content[spans[0].start : spans[0].end])
-                lines.append(f"- {doc.metadata.get('file_name', '')}: {sentence} [{index + 1}]")
+                lines.append(f"- {doc.metadata.get('file_name', '')}: {sentence} [{number}]")
         if meant > len(docs):
             lines.append(f"- and {meant - len(docs)} more")
         text = "\n\n".join(lines)  # a paragraph each: the chat renders Markdown
-    if meant != 1:
-        numbers = {i: i + 1 for i in range(len(docs))}
     sources = [
         Source(**{**sources[i].__dict__, "number": n, "highlight": highlights.get(i)})
         for i, n in numbers.items()
