@@ -83,6 +83,20 @@ class TermMemo:
 # Some 8,000 sentences (about 1.3 million characters of documents) in about 20 MB.
 terms = TermMemo(8_000)
 
+# Words that shape a question but name nothing it is about, which bm25s's stop-word list keeps:
+# "How many eggs do I need?" is about eggs. Not "may" (the month) nor "us" (the US).
+QUESTION_WORDS = terms(
+    [
+        "what which who whom whose when where why how much many do does did can could would "
+        "should shall must i me my you your we our he him his she her"
+    ]
+)[0]
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The terms of a question that a passage answering it would share."""
+    return terms([question])[0] - QUESTION_WORDS
+
 
 class BM25Index:
     """BM25 over chunk texts, persisted as a folder, swapped in atomically on save."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa_bot.keyword import terms
+from qa_bot.keyword import QUESTION_WORDS, terms
 
 # Words a document numbers its parts by; a line may open with the number alone ("3.2.").
 _NUMBERING_LABELS = (
@@ -74,17 +74,19 @@ _OPENING = re.compile(
 _ITEM = re.compile(r"\s*(?:\([a-z]{1,4}\)|[a-z]\))\s", re.IGNORECASE)
 # "And 4.1?": a dotted number that is all a question names.
 _DOTTED = re.compile(rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+)(?![\w%]|\.\d){_SUB}")
-# Words that ask for a part's text and nothing in particular about it (and question words,
-# which the keyword side's stop-word list keeps).
-_LOOKUP_TERMS = terms(
-    [
-        "what which who whom whose when where why how much many does do did is are was were "
-        "under must shall may can could would should per according "
-        "say says state states cover covers mean means provide provides require requires "
-        "contain contains set sets tell show read quote give full text whole exact wording "
-        "please summarise summarize summary explain describe outline about"
-    ]
-)[0]
+# Words that ask for a part's text and nothing in particular about it, besides the words that
+# shape any question.
+_LOOKUP_TERMS = (
+    QUESTION_WORDS
+    | terms(
+        [
+            "is are was were under may per according "
+            "say says state states cover covers mean means provide provides require requires "
+            "contain contains set sets tell show read quote give full text whole exact wording "
+            "please summarise summarize summary explain describe outline about"
+        ]
+    )[0]
+)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import docx
 
 from qa_bot.answering import ExtractiveAnswerer, ScoredSentence
 from qa_bot.answers import NOT_FOUND
+from qa_bot.chain import build_retriever
 from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
 from qa_bot.embeddings import SentenceEmbedder
@@ -267,6 +268,22 @@ def test_a_list_is_quoted_with_its_heading(runtime: Runtime, tmp_path: Path) -> 
     # A list's heading is one of the document's headings, each section a chunk of its own.
     reply = _ask(runtime, "Summarize the pancake recipe")
     assert reply.text.endswith("Contents: Ingredients [2]; Method [3]"), reply.text
+
+
+def test_the_words_that_frame_a_question_do_not_lower_its_confidence(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # "How many eggs?" asks about eggs: "how" and "many" are in no line of the recipe, and when
+    # they counted as terms the line "2 eggs" held only a third of the question.
+    (tmp_path / "pancakes.txt").write_text(RECIPE, encoding="utf-8")
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    docs = build_retriever(runtime.settings, runtime.store).invoke("How many eggs?")
+    answerer = ExtractiveAnswerer(runtime.embedder, reranker=runtime.reranker)
+    signals, scored = answerer.signals("How many eggs?", docs)
+    assert scored[0].text == "2 eggs"
+    assert signals.overlap == 1.0 and signals.coverage == 1.0
+    reply = _ask(runtime, "How many eggs?")
+    assert reply.text == "2 eggs [1]" and reply.confidence > 0.9
 
 
 def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder) -> None:

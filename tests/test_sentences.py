@@ -8,8 +8,8 @@ import numpy as np
 from langchain_core.documents import Document
 
 from qa_bot.embeddings import pack_vectors
-from qa_bot.keyword import TermMemo, analyse
-from qa_bot.sentences import TYPE_BONUS, best_per_doc, score_all
+from qa_bot.keyword import TermMemo, analyse, question_terms
+from qa_bot.sentences import OVERLAP_WEIGHT, TYPE_BONUS, best_per_doc, score_all
 
 
 def _chunk(*sentences: str) -> Document:
@@ -42,6 +42,18 @@ def test_rare_terms_count_more_than_the_subject_everywhere() -> None:
     assert best_per_doc(scores, 2) == [lived.score, best.score]
 
 
+def test_the_words_that_shape_a_question_are_not_terms_it_asks_about() -> None:
+    assert question_terms("How many eggs do I need?") == {"egg", "need"}
+    assert question_terms("Where can you park, and what should we bring?") == {"park", "bring"}
+    # Words that double as names stay: the month, the country.
+    assert question_terms("What did the US do in May?") == {"us", "may"}
+    # A sentence that holds all the question asks about matches it fully.
+    docs = [_chunk("2 eggs", "300 ml milk")]
+    eggs = max(score_all("How many eggs?", QUERY_VECTOR, docs), key=lambda s: s.score)
+    assert eggs.text == "2 eggs"
+    assert abs(eggs.overlap - 1.0) < 1e-9
+
+
 def test_terms_added_by_condensing_count_half() -> None:
     docs = [_chunk("The dialogue was co-chaired by Wang Yi.", "The next round is in Islamabad.")]
     query = "Where is the next round? (co-chaired dialogue)"
@@ -56,7 +68,7 @@ def test_terms_added_by_condensing_count_half() -> None:
 
 def _bonuses(query: str, docs: list[Document]) -> dict[str, float]:
     return {
-        s.text: round(s.score - s.similarity - s.overlap, 9)
+        s.text: round(s.score - s.similarity - OVERLAP_WEIGHT * s.overlap, 9)
         for s in score_all(query, QUERY_VECTOR, docs)
     }
 
