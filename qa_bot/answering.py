@@ -34,8 +34,9 @@ LEAD_MARGIN = 0.05
 # an answer gets, though the confidence model, which weighs words in common, would doubt it.
 REFERENCE_CONFIDENCE = 0.9
 # A lead-in ("All employees receive:") or a list's heading is quoted with at most this many of
-# its list's items.
-LIST_ITEMS = 10
+# its list's items, and "…" when it has more: a recipe quoted without its last ingredients
+# misleads, so this is more than most lists have.
+LIST_ITEMS = 30
 # An overview ("What is this document about?") quotes at most this many of a document's first
 # sentences, its first line among them, and lists at most this many of its headings. It is what
 # the document says of itself: as sure as quoting a named part.
@@ -362,20 +363,24 @@ def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
     nothing: it is quoted with the items of the list after it in its chunk, as one passage,
     each item after a bullet as a reader sees it."""
     doc = docs[sentence.doc_index]
-    items = _items_after(doc, sentence.start)
+    items = _items_after(doc, sentence.start, LIST_ITEMS + 1)
     if not items:
         return sentence
-    shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
+    shown = [one_line(sentence.text)]
+    shown += [as_item(doc.page_content[s.start : s.end]) for s in items[:LIST_ITEMS]]
+    if len(items) > LIST_ITEMS:
+        shown.append(as_item("…"))
+    items = items[:LIST_ITEMS]
     return replace(sentence, end=items[-1].end, text=" ".join(shown), items=len(items))
 
 
-def _items_after(doc: Document, start: int) -> list[Span]:
+def _items_after(doc: Document, start: int, limit: int = LIST_ITEMS) -> list[Span]:
     """The items of the list that the chunk's sentence at start introduces, if it does."""
     spans = chunk_sentences(doc)
     index = next((i for i, span in enumerate(spans) if span.start == start), None)
     if index is None:
         return []
-    return spans[index + 1 : index + 1 + list_items(doc.page_content, spans, index, LIST_ITEMS)]
+    return spans[index + 1 : index + 1 + list_items(doc.page_content, spans, index, limit)]
 
 
 def chunk_sentences(doc: Document) -> list[Span]:

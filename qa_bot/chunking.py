@@ -30,8 +30,12 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # 8: a paragraph narrower than any wrapped prose is a line each, and the short line over a list
 # is a heading; a .docx's bulleted item opens with "•"; 9: a list that a chunk would cut opens
 # the next one with its heading or lead-in, a field's line, "Phone: +353 21 477 0000", is no
-# heading, and a section, from its heading on, is a chunk of its own).
-SPLITTING_VERSION = 9
+# heading, and a section, from its heading on, is a chunk of its own; 10: a chunk grows to
+# hold a list whole).
+SPLITTING_VERSION = 10
+# How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
+# chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
+LIST_GROWTH = 4
 
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -499,7 +503,10 @@ def _pack(
     line of its own) opens a chunk: one chunk of two sections embeds as neither, and answers
     about neither. A heading or question that a chunk would end with opens the next one
     instead, beside what it introduces; so does a list's heading or lead-in, with its items,
-    when the list would be cut and fits in one chunk."""
+    when the list would be cut. A chunk that opens with a list grows to hold all of it, up to
+    LIST_GROWTH times `size`: a recipe's method quoted without its last steps misleads."""
+    grown = size * LIST_GROWTH
+    ends = {head: index for index, head in enumerate(heads) if head is not None}
     first = 0
     for index, sentence in enumerate(sentences):
         if sections[index] and not all(leads[first:index]):
@@ -509,12 +516,17 @@ def _pack(
         if index > first and sentence.end - sentences[first].start > size:
             cut = index
             head = heads[index]
-            if head is not None and sentence.end - sentences[head].start <= size:
+            whole = head is not None and head >= first
+            whole = whole and sentences[ends[head]].end - sentences[head].start <= grown
+            if whole and all(leads[first:head]):
+                continue  # the chunk holds the list, from its heading on
+            if head is not None and (whole or sentence.end - sentences[head].start <= size):
                 cut = head
+            limit = grown if whole else size
             while (
                 cut - 1 > first
                 and leads[cut - 1]
-                and sentence.end - sentences[cut - 1].start <= size
+                and sentence.end - sentences[cut - 1].start <= limit
             ):
                 cut -= 1
             yield sentences[first:cut]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import docx
 
-from qa_bot.answering import ExtractiveAnswerer, ScoredSentence
+from qa_bot.answering import LIST_ITEMS, ExtractiveAnswerer, ScoredSentence
 from qa_bot.answers import NOT_FOUND
 from qa_bot.chain import build_retriever
 from qa_bot.chunking import one_line
@@ -268,6 +268,39 @@ def test_a_list_is_quoted_with_its_heading(runtime: Runtime, tmp_path: Path) -> 
     # A list's heading is one of the document's headings, each section a chunk of its own.
     reply = _ask(runtime, "Summarize the pancake recipe")
     assert reply.text.endswith("Contents: Ingredients [2]; Method [3]"), reply.text
+
+
+def test_a_long_list_is_quoted_whole(runtime: Runtime, tmp_path: Path) -> None:
+    # Eight steps of a hundred characters are more than a chunk; fourteen ingredients are more
+    # than the ten an answer used to quote. A recipe without its last steps, or its cheese,
+    # misleads whoever cooks from it.
+    ingredients = [f"{n * 10} g of ingredient number {n}" for n in range(1, 15)]
+    steps = [
+        f"Step {word}: keep stirring the sauce over a low heat, so that it does not catch on "
+        f"the pan, for {word} minutes."
+        for word in ("one", "two", "three", "four", "five", "six", "seven", "eight")
+    ]
+    spices = [f"{n} pinches of spice {n}" for n in range(1, LIST_ITEMS + 4)]
+    (tmp_path / "lasagne.txt").write_text(
+        "Lasagne\n\nA rich lasagne for a family dinner.\n\nIngredients\n"
+        + "\n".join(ingredients)
+        + "\n\nMethod\n"
+        + "\n".join(steps)
+        + "\n\nSpices\n"
+        + "\n".join(spices)
+        + "\n\nServes six.\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+
+    reply = _ask(runtime, "What are the ingredients?")
+    assert reply.text == " • ".join(["Ingredients", *ingredients]) + " [1]"
+    reply = _ask(runtime, "What is the method?")
+    assert reply.text == " • ".join(["Method", *steps]) + " [1]"
+    assert (reply.citations[0].supporting_sentence or "").endswith(steps[-1])
+    # A list longer than an answer quotes says that it goes on.
+    reply = _ask(runtime, "What are the spices?")
+    assert reply.text == " • ".join(["Spices", *spices[:LIST_ITEMS], "…"]) + " [1]"
 
 
 def test_the_words_that_frame_a_question_do_not_lower_its_confidence(

@@ -1,6 +1,7 @@
 import pytest
 
 from qa_bot.chunking import (
+    LIST_GROWTH,
     as_item,
     chunk_document,
     introduces,
@@ -239,16 +240,51 @@ def test_a_list_that_would_be_cut_opens_the_next_chunk_with_its_heading() -> Non
         "Serves four people at breakfast.",
     ]
     assert chunks[1].text.endswith("on each side.")
-    # A list longer than a chunk is cut where it must be.
+    # A list longer than a chunk makes its chunk grow to hold it all.
     chunks = chunk_document(_doc(text), chunk_size=150, chunk_overlap=0)
-    assert chunks[1].text.startswith("Method\nWhisk") and len(chunks) == 3
-    assert chunks[2].text.startswith("Cook the batter")
+    assert [c.text.split("\n")[0] for c in chunks] == [
+        "Pancakes",
+        "Method",
+        "Serves four people at breakfast.",
+    ]
+    assert chunks[1].text.endswith("on each side.") and len(chunks[1].text) > 150
     # Nor is a chunk left with only what comes before such a list.
     untitled = text.replace(
         "These pancakes are light and quick to make on a weekday morning.\n\n", ""
     )
     chunks = chunk_document(_doc(untitled), chunk_size=150, chunk_overlap=0)
     assert chunks[0].text.startswith("Pancakes\n\nMethod\nWhisk")
+
+
+def test_a_list_longer_than_a_chunk_may_grow_to_is_cut_where_it_must_be() -> None:
+    steps = [f"Stir the sauce gently for {n} minutes." for n in range(1, 11)]
+    text = "Stew\n\nA slow stew for a cold evening in winter.\n\nMethod\n" + "\n".join(steps)
+    method = len("Method\n" + "\n".join(steps))
+    grown = chunk_document(_doc(text), chunk_size=method // LIST_GROWTH + 1, chunk_overlap=0)
+    assert [c.text.split("\n")[0] for c in grown] == ["Stew", "Method"]
+    size = method // LIST_GROWTH - 1
+    cut = chunk_document(_doc(text), chunk_size=size, chunk_overlap=0)
+    assert [c.text.split("\n")[0] for c in cut][:2] == ["Stew", "Method"] and len(cut) > 2
+    assert all(len(c.text) <= size for c in cut)
+
+
+def test_a_list_that_grows_its_chunk_takes_its_lead_in_and_question_along() -> None:
+    item = (
+        "a laptop, a phone and a monitor of your choice, delivered to your home before your "
+        "first day and replaced every three years at no cost"
+    )
+    text = (
+        "Working at Acme\n\nWe look after our staff in many ways and review the benefits with "
+        "the works council. What do staff get? All staff receive:\n\n- "
+        f"{item}\n- free lunch on Tuesdays\n\nAsk HR for details."
+    )
+    chunks = chunk_document(_doc(text), chunk_size=150, chunk_overlap=0)
+    assert [c.text for c in chunks] == [
+        "Working at Acme\n\nWe look after our staff in many ways and review the benefits with "
+        "the works council.",
+        f"What do staff get? All staff receive:\n\n- {item}\n- free lunch on Tuesdays",
+        "Ask HR for details.",
+    ]
 
 
 def test_a_lead_in_that_a_chunk_would_cut_from_its_list_opens_the_next_chunk() -> None:
