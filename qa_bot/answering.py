@@ -56,6 +56,9 @@ class ScoredSentence:
     score: float
     # Items of a list quoted with it (with_items): such a passage is an answer of its own.
     items: int = 0
+    # It ranks where it does by the score of the heading or question before it (quotable): the
+    # question matched a section, which this sentence opens.
+    led: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,12 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                     question, standalone, text, tuple(sources), confidence, abstained=True
                 )
             quoted = quotable(scored, docs)[: self.max_sentences + 3]
-            chosen = self._choose([with_items(s, docs) for s in quoted])
+            best = quoted[0]
+            follower = _following(best, docs) if best.led else None
+            chosen = self._choose(
+                [with_items(s, docs) for s in quoted],
+                with_items(follower, docs) if follower else None,
+            )
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
         for sentence in chosen:
@@ -224,13 +232,20 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         ]
         return Answer(question, standalone, " ".join(parts), tuple(sources), confidence)
 
-    def _choose(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _choose(
+        self, scored: list[ScoredSentence], follower: ScoredSentence | None = None
+    ) -> list[ScoredSentence]:
         """The best sentence, and the next best when nearly as good and not already quoted; a
-        list quoted with its heading is an answer of its own."""
+        list quoted with its heading is an answer of its own. When the best opens a section
+        that the question matched (its heading or question), the section goes on with
+        `follower`, the sentence after it: "Refunds" is answered by what the section says, not
+        by whatever else resembles the question."""
         best = scored[0]
         chosen = [best]
         if best.items:
             return chosen
+        if follower is not None and self.max_sentences > 1 and not _overlaps(follower, chosen):
+            return [best, follower]
         for candidate in scored[1 : self.max_sentences + 3]:
             if len(chosen) >= self.max_sentences:
                 break
@@ -351,11 +366,25 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             if sentence is None:
                 continue
             key = (sentence.doc_index, sentence.start)
-            sentence = replace(sentence, score=max(sentence.score, lead.score - LEAD_MARGIN))
+            led = lead.score - LEAD_MARGIN > sentence.score
+            sentence = (
+                replace(sentence, score=lead.score - LEAD_MARGIN, led=True) if led else sentence
+            )
         if key not in placed:
             placed.add(key)
             kept.append(sentence)
     return kept
+
+
+def _following(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence | None:
+    """The sentence after this one in its chunk, unless a heading or a question opens it (the
+    next section) or there is none."""
+    doc = docs[sentence.doc_index]
+    after = next((s for s in chunk_sentences(doc) if s.start >= sentence.end), None)
+    if after is None or after.start in lead_starts(doc):
+        return None
+    text = doc.page_content[after.start : after.end]
+    return ScoredSentence(sentence.doc_index, after.start, after.end, text, 0.0, 0.0, 0.0)
 
 
 def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:

@@ -1,6 +1,7 @@
 """The sample questions a new user asks, through the same chain the UI and CLI use."""
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -162,7 +163,7 @@ def test_a_faq_is_answered_by_its_answers_not_its_questions(
     (tmp_path / "minutes.txt").write_text(
         "Board meeting minutes, 14 October 2026\n\n"
         "Present: Maria Lopez (chair), Tom Becker, Aisha Khan.\n\n"
-        "1. Budget. Tom Becker presented the Q3 figures. Revenue was 4.2 million euros.\n\n"
+        "1. Budget. Tom Becker presented the Q3 figures, with revenue of 4.2 million euros.\n\n"
         "2. Office move. The Berlin office will move to Friedrichstrasse 120 on 1 February "
         "2027. Aisha Khan will lead the move.\n",
         encoding="utf-8",
@@ -184,6 +185,39 @@ def test_a_faq_is_answered_by_its_answers_not_its_questions(
         assert "Office move." not in reply.text and "minutes, 14" not in reply.text
         cited = reply.citations[0]
         assert (cited.supporting_sentence or "").startswith(answer)
+    # A section that the question matches is quoted from its opening up to the next heading.
+    reply = _ask(runtime, "When is the office move?")
+    assert reply.text.endswith("2027. [1] Aisha Khan will lead the move. [1]"), reply.text
+    reply = _ask(runtime, "What about the budget?")
+    assert reply.text == (
+        "Tom Becker presented the Q3 figures, with revenue of 4.2 million euros. [1]"
+    ), reply.text
+
+
+def test_a_section_the_question_matches_is_quoted_from_its_opening(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # "Refunds" is what the question asks about: the section's first sentence alone ("You can
+    # cancel at any time.") does not answer it, the section does.
+    (tmp_path / "pricing.html").write_text(
+        "<html><body><h1>Pricing</h1><p>Widgetly has three plans. All plans include "
+        "unlimited notes.</p><h2>Refunds</h2><p>You can cancel at any time. We refund the "
+        "unused part of a yearly plan within 14 days of the request.</p><h2>Student "
+        "discount</h2><p>Students get 50% off the Pro plan with a university email address."
+        "</p></body></html>",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    reply = _ask(runtime, "Can I get a refund?")
+    assert reply.text == (
+        "You can cancel at any time. [1] We refund the unused part of a yearly plan within 14 "
+        "days of the request. [1]"
+    )
+    # The section ends at the next heading: it is not quoted.
+    reply = _ask(runtime, "Is there a student discount?")
+    assert reply.text == (
+        "Students get 50% off the Pro plan with a university email address. [1]"
+    ), reply.text
 
 
 def test_a_lead_in_is_quoted_with_its_list(runtime: Runtime, tmp_path: Path) -> None:
@@ -329,3 +363,11 @@ def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder
     assert answerer._choose([step, method, serves]) == [step, serves]
     # A list quoted with its heading is an answer of its own.
     assert answerer._choose([method, serves]) == [method]
+    # A sentence that opens the section the question matched goes on with the next one,
+    # however far down the scorer put it, unless that is already quoted.
+    opening = ScoredSentence(1, 0, 12, "Serves four.", 0.6, 0.2, 0.98, led=True)
+    after = ScoredSentence(1, 13, 40, "Each has 250 calories.", 0.1, 0.0, 0.1)
+    assert answerer._choose([opening, step], after) == [opening, after]
+    assert answerer._choose([opening], replace(after, start=5)) == [opening]
+    one = ExtractiveAnswerer(embedder, max_sentences=1)
+    assert one._choose([opening, step], after) == [opening]
