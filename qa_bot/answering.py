@@ -432,12 +432,15 @@ def overview_answer(
 
     if meant == 1:
         parts, headings = [], []
+        named = one_line(str(docs[0].metadata.get("title", ""))).casefold()
         for index, doc in enumerate(docs):
             leads = lead_starts(doc)
             for span in chunk_sentences(doc):
                 start, end = span.start, span.end
                 sentence = one_line(doc.page_content[start:end])
                 title = index == 0 and doc.metadata.get("start") == 0 and start == 0
+                if not title and start in leads and sentence.casefold() == named:
+                    continue  # the title again: a PDF's running header, or a cover page's
                 if start in leads and not title:
                     headings.append((sentence, index))
                 elif not headings and len(parts) < OVERVIEW_SENTENCES and index == 0:

@@ -10,10 +10,12 @@ from qa_bot.answering import OVERVIEW_CONFIDENCE
 from qa_bot.answers import NOT_FOUND
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.ingest import ingest_paths
 from qa_bot.overview import find_overview
 from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.store import DocumentInfo
 from tests.conftest import SAMPLE_DOC, open_sample_runtime
+from tests.factories import make_pdf
 
 
 def _info(file_name: str, title: str) -> DocumentInfo:
@@ -156,3 +158,23 @@ def test_a_long_documents_contents_reach_past_the_first_chunks(
     # Only the chunks it cites are its sources, numbered as cited.
     assert [source.number for source in answer.sources] == list(range(1, 14))
     assert answer.sources[12].text.startswith("Topic 12")
+
+
+def test_a_title_that_comes_again_is_not_among_the_contents(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # A one-page PDF: its running header is the title, and the page opens with it as well.
+    pdf = make_pdf(
+        tmp_path / "Warranty_Terms.pdf",
+        [
+            "Warranty Terms\nWarranty Terms\nThese terms explain what the warranty covers.\n"
+            "Coverage\nThe warranty lasts two years from the date of purchase.\n"
+            "Exclusions\nDamage from drops is not covered."
+        ],
+    )
+    ingest_paths([pdf], runtime.store, show_progress=False)
+    answer = ask(runtime, "Summarize the warranty terms")
+    assert answer.text == (
+        "Warranty Terms [1] These terms explain what the warranty covers. [1] "
+        "Contents: Coverage [2]; Exclusions [3]"
+    )
