@@ -31,8 +31,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # is a heading; a .docx's bulleted item opens with "•"; 9: a list that a chunk would cut opens
 # the next one with its heading or lead-in, a field's line, "Phone: +353 21 477 0000", is no
 # heading, and a section, from its heading on, is a chunk of its own; 10: a chunk grows to
-# hold a list whole).
-SPLITTING_VERSION = 10
+# hold a list whole; 11: a code block's lines, between backticks, are what a heading over them
+# introduces).
+SPLITTING_VERSION = 11
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -163,7 +164,11 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
     or more short lines in a row, is a list's item, not a heading; but the first of them can
     head the rest (list_items).
     """
-    lines = [_is_heading_line(text, s) and not _FIELD.match(text, s.start) for s in sentences]
+    # A line of code (between backticks: loaders.markup) heads nothing.
+    lines = [
+        _is_heading_line(text, s) and not _FIELD.match(text, s.start) and text[s.start] != "`"
+        for s in sentences
+    ]
     leads = [False] * len(sentences)
     index = 0
     while index < len(sentences):
@@ -263,7 +268,7 @@ def _opens_sentence(text: str, span: Span) -> bool:
     """Whether a sentence opens as text under a heading does: not "2 combines with…", where
     a subscript's line break ("O\n2") split one sentence into two lines."""
     first = text[span.start]
-    return first.isupper() or first in "\"'“‘([" or opens_list_item(text, span.start)
+    return first.isupper() or first in "\"'“‘([`" or opens_list_item(text, span.start)
 
 
 def _is_run_in_heading(text: str, span: Span, following: Span) -> bool:

@@ -220,6 +220,22 @@ def test_a_section_the_question_matches_is_quoted_from_its_opening(
     ), reply.text
 
 
+def test_a_readmes_code_is_what_its_heading_introduces(runtime: Runtime, tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "# fastcsv\n\nfastcsv reads CSV files quickly. It needs Python 3.10.\n\n"
+        "## Installation\n\n```bash\npip install fastcsv\n```\n\n"
+        "On Windows you also need the Visual C++ runtime.\n\n## Usage\n\n```python\n"
+        'import fastcsv\nrows = fastcsv.read("data.csv")\n```\n\n'
+        "The read function returns a list of dictionaries.\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    reply = _ask(runtime, "How do I install fastcsv?")
+    assert reply.text.startswith("`pip install fastcsv` [1]"), reply.text
+    # "Usage" heads its code: it is no sentence of the installation's.
+    assert "Usage" not in reply.text
+
+
 def test_a_lead_in_is_quoted_with_its_list(runtime: Runtime, tmp_path: Path) -> None:
     (tmp_path / "guide.md").write_text(
         "# Office guide\n\n## Getting here\n\nThe office is at Friedrichstrasse 120, Berlin. "

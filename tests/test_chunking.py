@@ -124,6 +124,12 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ("The O\n2 molecules are paramagnetic. They bond.", []),
         # A heading over a list.
         ("Notes\n\n- 25 days holiday\n\nAsk HR.", ["Notes"]),
+        # A heading heads a code block (its lines between backticks: loaders.markup), and a
+        # line of code heads nothing.
+        (
+            "Installation\n\n`pip install fastcsv`\n\nOn Windows you need a runtime.",
+            ["Installation"],
+        ),
         # A field's label and value is no heading; a chapter's number and name is.
         (
             "Contact us\n\nPhone: +353 21 477 0000\nEmail: hello@acme.example\n\n"

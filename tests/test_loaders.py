@@ -63,6 +63,20 @@ def test_markdown_is_read_without_its_markup(tmp_path: Path) -> None:
     )
 
 
+def test_a_code_blocks_lines_read_as_code(tmp_path: Path) -> None:
+    note = (
+        "## Installation\n\n```bash\npip install fastcsv\n```\n\nOr build it:\n\n"
+        "    make\n    make install\n\nInline `code` stays as it is.\n"
+    )
+    assert _loaded(tmp_path / "readme.md", note).text == (
+        "Installation\n\n`pip install fastcsv`\n\nOr build it:\n\n`make`\n`make install`"
+        "\n\nInline code stays as it is."
+    )
+    # A line that has backticks of its own is left as written.
+    page = "<html><body><pre>x = 1\ns = `date`\n</pre></body></html>"
+    assert _loaded(tmp_path / "page.html", page).text == "`x = 1`\ns = `date`"
+
+
 def test_markdown_front_matter_gives_the_title_and_is_not_text(tmp_path: Path) -> None:
     front = '---\ntitle: "Harvest notes"\ntags: [orchard]\n---\n\n## Picking\n\nApples first.\n'
     doc = _loaded(tmp_path / "note.md", front)

@@ -89,6 +89,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
         texts = [[" ".join(cell.get_text(" ").split()) for cell in row] for row in cells]
         for row, line in zip(rows, table_lines(texts, header), strict=True):
             row.string = f"\n{line}\n"
+    _mark_code(soup)
     title_tag = soup.find("title")
     title = usable_title(title_tag.get_text(" ", strip=True)) if title_tag else None
     if title_tag:
@@ -102,6 +103,19 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     if not title or (headline and _names_the_site(title, headline)):
         title = headline
     return text, title
+
+
+def _mark_code(soup: BeautifulSoup) -> None:
+    """A code block's lines read as code, each between backticks as Markdown writes code: under
+    "Installation", "`pip install fastcsv`" is what the heading introduces, not prose that a
+    lower-case letter would make a sentence's continuation, nor a heading of its own. Quoted,
+    the backticks tell the reader it is code."""
+    for block in soup.find_all("pre"):
+        lines = block.get_text().split("\n")
+        marked = [
+            f"`{line.strip()}`" if line.strip() and "`" not in line else line for line in lines
+        ]
+        block.string = "\n" + "\n".join(marked) + "\n"
 
 
 def _names_the_site(title: str, headline: str) -> bool:
