@@ -395,11 +395,9 @@ def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
     items = _items_after(doc, sentence.start, LIST_ITEMS + 1)
     if not items:
         return sentence
-    shown = [one_line(sentence.text)]
-    shown += [as_item(doc.page_content[s.start : s.end]) for s in items[:LIST_ITEMS]]
-    if len(items) > LIST_ITEMS:
-        shown.append(as_item("…"))
-    items = items[:LIST_ITEMS]
+    more, items = len(items) > LIST_ITEMS, items[:LIST_ITEMS]
+    shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
+    shown += [as_item("…")] if more else []
     return replace(sentence, end=items[-1].end, text=" ".join(shown), items=len(items))
 
 
