@@ -13,7 +13,8 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -93,9 +94,42 @@ QUESTION_WORDS = terms(
 )[0]
 
 
-def question_terms(question: str) -> frozenset[str]:
+# Words that frame a question or name the kind of answer it wants: a passage holding one is
+# likelier to answer it, but the answer often does without ("How many eggs do I need?": "2
+# eggs"; "What is the address?": "12 Harbour Road"; "In what year…?": "In 1905, …"). They
+# count for a text that holds them and are not missed in one that does not.
+HINT_WORDS = terms(
+    [
+        "have has had were been get got go goes need want take use "
+        "name named called people address located location price cost number amount "
+        "year date time step steps"
+    ]
+)[0]
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
     """The terms of a question that a passage answering it would share."""
-    return terms([question])[0] - QUESTION_WORDS
+
+    all: frozenset[str]
+    hints: frozenset[str]  # of `all`: see HINT_WORDS
+
+    def wanted(self, held: frozenset[str]) -> frozenset[str]:
+        """The terms a text holding `held` is measured against: its hints only if it has them."""
+        return self.all - (self.hints - held)
+
+    def share(self, held: frozenset[str], weights: Mapping[str, float] | None = None) -> float:
+        """The (weighted) share of the wanted terms that a text holding `held` has."""
+        wanted = self.wanted(held)
+        total = sum(weights[t] for t in wanted) if weights is not None else len(wanted)
+        found = wanted & held
+        have = sum(weights[t] for t in found) if weights is not None else len(found)
+        return have / total if total else 0.0
+
+
+def question_terms(question: str) -> QuestionTerms:
+    found = terms([question])[0] - QUESTION_WORDS
+    return QuestionTerms(found, found & HINT_WORDS)
 
 
 class BM25Index:

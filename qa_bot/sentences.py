@@ -76,15 +76,14 @@ def score_all(
         return []
     query_terms = question_terms(query)
     sentence_terms = terms([f[3] for f in found])
-    weights = _rarity(query_terms, sentence_terms)
+    weights = _rarity(query_terms.all, sentence_terms)
     if focus is not None:
-        own = question_terms(focus)
+        own = question_terms(focus).all
         weights = {t: w if t in own else w / 2 for t, w in weights.items()}
-    total = sum(weights.values())
     wanted = _wanted_type(focus or query)
     scores = []
     for (doc_index, start, end, text, similarity), held in zip(found, sentence_terms, strict=True):
-        overlap = sum(weights[t] for t in query_terms & held) / total if total else 0.0
+        overlap = query_terms.share(held, weights)
         bonus = TYPE_BONUS if wanted is not None and _holds(wanted, text, query) else 0.0
         scores.append(
             SentenceScore(

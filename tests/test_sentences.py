@@ -43,15 +43,30 @@ def test_rare_terms_count_more_than_the_subject_everywhere() -> None:
 
 
 def test_the_words_that_shape_a_question_are_not_terms_it_asks_about() -> None:
-    assert question_terms("How many eggs do I need?") == {"egg", "need"}
-    assert question_terms("Where can you park, and what should we bring?") == {"park", "bring"}
+    assert question_terms("How many eggs?").all == {"egg"}
+    assert question_terms("Where can you park, and what should we bring?").all == {"park", "bring"}
     # Words that double as names stay: the month, the country.
-    assert question_terms("What did the US do in May?") == {"us", "may"}
+    assert question_terms("What did the US do in May?").all == {"us", "may"}
     # A sentence that holds all the question asks about matches it fully.
     docs = [_chunk("2 eggs", "300 ml milk")]
     eggs = max(score_all("How many eggs?", QUERY_VECTOR, docs), key=lambda s: s.score)
     assert eggs.text == "2 eggs"
     assert abs(eggs.overlap - 1.0) < 1e-9
+
+
+def test_a_sentence_is_not_marked_down_for_lacking_the_words_that_frame_a_question() -> None:
+    asked = question_terms("How many people does the recipe serve, and what do I need?")
+    assert asked.all == {"peopl", "recip", "serv", "need"} and asked.hints == {"peopl", "need"}
+    docs = [_chunk("This recipe serves 4.", "The recipe is quick.", "You need people.")]
+    query = "How many people does the recipe serve, and what do I need?"
+    scores = {s.text: s.overlap for s in score_all(query, QUERY_VECTOR, docs)}
+    # "serves 4" holds all the question is about; the hints it lacks are not missed.
+    assert abs(scores["This recipe serves 4."] - 1.0) < 1e-9
+    assert scores["The recipe is quick."] < scores["This recipe serves 4."]
+    # A sentence that holds a hint is measured against it.
+    assert 0 < scores["You need people."] < 1
+    assert asked.share(frozenset({"recip", "serv"})) == 1.0
+    assert asked.share(frozenset({"recip", "need"})) == 2 / 3
 
 
 def test_terms_added_by_condensing_count_half() -> None:
