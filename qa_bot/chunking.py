@@ -32,8 +32,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # the next one with its heading or lead-in, a field's line, "Phone: +353 21 477 0000", is no
 # heading, and a section, from its heading on, is a chunk of its own; 10: a chunk grows to
 # hold a list whole; 11: a code block's lines, between backticks, are what a heading over them
-# introduces).
-SPLITTING_VERSION = 11
+# introduces; 12: a labelled problem heads its solution, a letter's closing answers no question,
+# "ext." and "tel." end no sentence).
+SPLITTING_VERSION = 12
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -43,7 +44,7 @@ _ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sr jr st mt ft no nos vs etc e.g i.e cf al fig figs eq approx dept est
     inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev
-    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds
+    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds ext tel
     """.split()
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
@@ -65,6 +66,10 @@ _RUN_IN_HEADING = re.compile(r"(?:\d{1,3}\.(?:\d{1,3}\.?)*|[IVX]{1,4}\.)\s+(?:\S
 # A field's line, a label and its value ("Phone: +353 21 477 0000", "Date: 4 May 2026"), is
 # no heading, though "Chapter 3: The Return" is.
 _FIELD = re.compile(r"[^:\n]{1,30}:[ \t]+[^\n]*[\d@+/]")
+# A labelled problem or question and the labelled answer after it, as troubleshooting guides
+# and FAQs write them ("Problem: …" then "Solution: …"; "Q: …" then "A: …").
+_POSED = re.compile(r"(?i)(?:problem|symptom|issue|fault|question|q)[ \t]*:")
+_RESOLVED = re.compile(r"(?i)(?:solution|fix|remedy|resolution|action|what to do|answer|a)[ \t]*:")
 # Short lines in a row: up to two are headings (a title over a section's heading); more are a
 # list or a table of contents.
 _HEADINGS_IN_A_ROW = 2
@@ -177,7 +182,11 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
             following = sentences[index + 1] if index + 1 < len(sentences) else None
             if following is not None:
                 asks = _asks(text, sentence) and not _asks(text, following)
-                leads[index] = asks or _is_run_in_heading(text, sentence, following)
+                asks = asks and not _signs_off(text, following)
+                poses = _POSED.match(text, sentence.start) and _RESOLVED.match(
+                    text, following.start
+                )
+                leads[index] = asks or bool(poses) or _is_run_in_heading(text, sentence, following)
             index += 1
             continue
         end = index + 1
@@ -185,6 +194,7 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
             end += 1
         after_lead_in = index > 0 and _is_lead_in(text, sentences[index - 1])
         introduced = end < len(sentences) and _opens_sentence(text, sentences[end])
+        introduced = introduced and not _signs_off(text, sentences[end])
         if introduced and end - index <= _HEADINGS_IN_A_ROW and not after_lead_in:
             leads[index:end] = [True] * (end - index)
         elif not after_lead_in and list_items(text, sentences, index, 2) == 2:
@@ -262,6 +272,19 @@ def _asks(text: str, span: Span) -> bool:
     """A question of the text's own: not one in quotes, which a story reports ('He asked,
     "Are you ready?"'), nor an editor's "[citation needed?]"."""
     return text[span.start : span.end].endswith("?")
+
+
+def _signs_off(text: str, span: Span) -> bool:
+    """A letter's closing on a line of its own ("Thanks,", "Best regards,"): what follows an
+    email's "Can you send the invite by 4 July?", and no answer to it."""
+    said = text[span.start : span.end]
+    line_ends = text[span.end : span.end + 1] in ("", "\n")
+    return (
+        said.endswith(",")
+        and len(said.split()) <= 3
+        and _starts_line(text, span.start)
+        and line_ends
+    )
 
 
 def _opens_sentence(text: str, span: Span) -> bool:

@@ -25,6 +25,11 @@ def test_sentences_respect_abbreviations_and_initials() -> None:
         "Then?",
         "Yes!",
     ]
+    # A phone extension, as in a contacts table.
+    text = "Payroll | payroll@example.com | ext. 4250 | Tue 10:00-16:00"
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
+    text = "Call tel. 555 0100."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
 
 
 def test_line_breaks_end_sentences_and_offsets_are_absolute() -> None:
@@ -97,11 +102,22 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         # A FAQ: the question heads its answer; so does a question within a paragraph.
         ("What is the battery life?\n\nAbout 12 hours.", ["What is the battery life?"]),
         ("Why so long? The cells are large. It helps.", ["Why so long?"]),
+        # A troubleshooting guide's problem heads its solution; a FAQ's "Q:" its "A:".
+        (
+            "Problem: The kettle will not start.\nSolution: Check the socket.\n"
+            "Problem: It is slow. Solution: Descale it.",
+            ["Problem: The kettle will not start.", "Problem: It is slow."],
+        ),
+        ("Q: Can I pay later?\nA: Yes, within 30 days.", ["Q: Can I pay later?"]),
+        ("Problem: none. It works.", []),
         # A numbered heading run in with its text, as in minutes.
         ("3. Office move. The office moves on 1 May.", ["3. Office move."]),
         # Nothing follows: nothing is introduced.
         ("The end.\n\nAppendix", []),
         ("Any questions?", []),
+        # An email's request, followed by its closing, not by an answer.
+        ("Can you send the invite by 4 July?\n\nThanks,\nHannah", []),
+        ("I booked it. Can you send the invite?\nBest regards,\nHannah", []),
         # Questions in a row ask; they do not introduce one another.
         ("Who pays? When? Nobody knows.", ["When?"]),
         # A list's items, after a lead-in or three or more in a row, are not headings; the
