@@ -300,6 +300,22 @@ def test_a_text_files_title_is_its_first_line_that_is_not_a_marking(tmp_path: Pa
     assert load_document(path).title == "Harvest Notes"
 
 
+def test_an_email_thread_reads_without_its_quote_marks_under_its_subject(tmp_path: Path) -> None:
+    thread = (
+        "From: Hannah <hannah@example.com>\nTo: Marcus <marcus@example.com>\n"
+        "Subject: RE: Fw: Q3 offsite\n\nWe are booking Seehof Lodge.\n\n"
+        "> From: Marcus <marcus@example.com>\n> Subject: Q3 offsite\n>\n"
+        "> Seehof costs EUR 13,500.\n>> Budget is roughly\n> > EUR 14k.\n"
+    )
+    doc = _loaded(tmp_path / "offsite.txt", thread)
+    assert doc.title == "Q3 offsite"
+    assert "\nSeehof costs EUR 13,500.\nBudget is roughly\nEUR 14k.\n" in doc.text
+    assert not any(line.startswith(">") for line in doc.text.splitlines())
+    # One ">" in a note is the note's own text, and a note is not an email.
+    doc = _loaded(tmp_path / "note.txt", "Subject: Q3 offsite\n\n> 5 people came.")
+    assert doc.title == "Subject: Q3 offsite" and "> 5 people came." in doc.text
+
+
 def test_docx_paragraphs_and_title(tmp_path: Path) -> None:
     path = make_docx(tmp_path / "memo.docx", "Quarterly Memo", ["Revenue rose by 12 percent."])
     doc = load_document(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from qa_bot.errors import CorruptDocumentError
@@ -44,4 +45,34 @@ def normalise_newlines(text: str) -> str:
 
 
 def extract_txt(path: Path, data: bytes) -> Extracted:
-    return decode_text(path, data), None, ()
+    text = decode_text(path, data)
+    return unquote_email(text), email_subject(text), ()
+
+
+# An email's quoting: ">" or "> >" before each line of an earlier message.
+_QUOTE_MARKS = re.compile(r"^(?:>[ \t]?)+", re.MULTILINE)
+# A message's header lines, as a saved or pasted email opens.
+_HEADER = re.compile(r"(?:From|To|Cc|Bcc|Sent|Date|Subject|Reply-To):[ \t]", re.IGNORECASE)
+_SUBJECT = re.compile(
+    r"^Subject:[ \t]*(?:(?:re|fw|fwd|aw|wg|sv|vs)[ \t]*:[ \t]*)*(.*)$", re.I | re.M
+)
+
+
+def unquote_email(text: str) -> str:
+    """A reply's quoted messages without their ">" marks: quoted or not, they are the thread's
+    text, and the marks would stand in answers ("Budget is EUR 14k. >>") and cut sentences at
+    each line. Only where several lines are quoted, as a thread's are."""
+    if len(_QUOTE_MARKS.findall(text)) < 2:
+        return text
+    return _QUOTE_MARKS.sub("", text)
+
+
+def email_subject(text: str) -> str | None:
+    """An email's subject, without "RE:" and "FW:": its title, where the first line would be
+    "From: Hannah Okafor <hannah@example.com>"."""
+    lines = [line for line in text.lstrip().splitlines()[:8] if line.strip()]
+    if len(lines) < 2 or not all(_HEADER.match(line) for line in lines[:2]):
+        return None
+    found = _SUBJECT.search("\n".join(lines))
+    subject = found.group(1).strip() if found else ""
+    return subject or None
