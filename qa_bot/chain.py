@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -11,7 +12,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.answers import Answer
 from qa_bot.citations import CitationChecker
-from qa_bot.condense import make_condenser
+from qa_bot.condense import in_context, make_condenser
 from qa_bot.config import Settings
 from qa_bot.generative import GenerativeAnswerer, make_llm_condenser
 from qa_bot.llm import ChatBackend, describe_backend
@@ -39,11 +40,43 @@ def build_chain(
     answerer = answerer or ExtractiveAnswerer(
         store.embedder, settings.abstain_threshold, reranker=reranker
     )
-    return (
-        assign("standalone", condenser or make_condenser())
-        | assign("docs", itemgetter("standalone") | retriever)
-        | answerer
-    ).with_config(run_name="qa_bot")
+    answer_for: Runnable[dict, Answer] = assign("docs", itemgetter("standalone") | retriever)
+    answer_for = answer_for | answerer
+    if condenser is None:  # a chat model condensing sees the conversation itself
+        answer_for = FollowUpInContext(answer_for)
+    return (assign("standalone", condenser or make_condenser()) | answer_for).with_config(
+        run_name="qa_bot"
+    )
+
+
+class FollowUpInContext(Runnable[dict, Answer]):
+    """A follow-up that names nothing earlier is searched as asked, as it may be a new
+    question; when the documents do not answer it so, it is searched again with the
+    conversation's subject (condense.in_context), and that answer stands if they answer it.
+    """
+
+    name = "follow_up_in_context"
+
+    def __init__(self, answer_for: Runnable[dict, Answer]) -> None:
+        self.answer_for = answer_for
+
+    def invoke(
+        self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        return list(self.stream(input, config))[-1]
+
+    def stream(
+        self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Answer]:
+        # Kept back until it is known whether the answer stands: an extractive answer exists
+        # at once, and its stream only spells it out.
+        snapshots = list(self.answer_for.stream(input, config))
+        searched = in_context(input["question"], list(input.get("history") or []))
+        if snapshots[-1].abstained and searched and searched != input["standalone"]:
+            retried = list(self.answer_for.stream({**input, "standalone": searched}, config))
+            if not retried[-1].abstained:
+                snapshots = retried
+        yield from snapshots
 
 
 def assign(key: str, step: Runnable[dict, Any]) -> Runnable[dict, dict]:

@@ -84,6 +84,11 @@ _QUESTION_WORDS = (
         "also",
         "other",
         "else",
+        "what's",
+        "who's",
+        "where's",
+        "when's",
+        "how's",
     }
     | _SUBJECT_PRONOUNS
     | _POSSESSIVES
@@ -120,6 +125,19 @@ def condense(question: str, history: list[Turn]) -> str:
     if any(w in _OTHER_REFERENCES | _ELLIPSIS for w in words) or len(_content(words)) <= 1:
         return f"{question} ({subject})"
     return question
+
+
+def in_context(question: str, history: list[Turn]) -> str | None:
+    """The question with the conversation's subject added: the search for a follow-up that
+    names nothing earlier ("Which models can I choose from?" after "How do I request a new
+    laptop?") when the documents do not answer it as asked. None without a subject to add."""
+    if not history:
+        return None
+    subject = _subject(history[-1].standalone)
+    question = question.strip()
+    if not subject or subject.lower() in question.lower():
+        return None
+    return f"{question} ({subject})"
 
 
 def make_condenser() -> RunnableLambda:

@@ -54,6 +54,32 @@ def test_follow_up_uses_the_conversation(sample_runtime: Runtime) -> None:
     assert "next year" in answer.text.split("[")[0]
 
 
+def test_a_follow_up_that_names_nothing_earlier_is_searched_in_the_conversations_context(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    (tmp_path / "faq.txt").write_text(
+        "IT help\n\nNew laptops\n\nLaptops are replaced every four years. To request one "
+        "early, ask your line manager to approve a request in the portal.\n\n"
+        "Standard models are:\n\n• Dell Latitude 7440\n\n• Apple MacBook Pro 14-inch\n\n"
+        "Wi-Fi\n\nThe guest network is BW-Guest. Its password changes every Monday.\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path / "faq.txt"], runtime.store, show_progress=False)
+    first = _ask(runtime, "How do I request a new laptop?")
+    assert not first.abstained
+    history = [Turn("How do I request a new laptop?", first.standalone_query, first.text)]
+
+    alone = _ask(runtime, "Which models can I choose from?")
+    assert alone.abstained
+    answer = _ask(runtime, "Which models can I choose from?", history)
+    assert "Dell Latitude 7440" in answer.text and "laptop" in answer.standalone_query
+    streamed = list(runtime.chain.stream({"question": answer.question, "history": history}))
+    assert streamed[-1].text == answer.text and not any(s.abstained for s in streamed)
+    # A new question the documents do not answer is declined, with or without the conversation.
+    declined = _ask(runtime, "Which tablets can I choose from?", history)
+    assert declined.abstained and declined.standalone_query == declined.question
+
+
 def test_question_not_in_documents_is_declined(sample_runtime: Runtime) -> None:
     answer = _ask(sample_runtime, "What is the population of Lahore?")
     assert answer.abstained

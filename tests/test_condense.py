@@ -20,6 +20,10 @@ def test_elliptic_question_carries_the_topic() -> None:
     assert condense("Where will the next round be held?", history) == (
         "Where will the next round be held? (co-chaired dialogue)"
     )
+    # "What's" opens the question; it names nothing.
+    assert condense("And step 7?", [_turn("What's step 6 of the installation?")]) == (
+        "And step 7? (installation)"
+    )
 
 
 def test_self_contained_question_is_left_alone() -> None:
