@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
-from qa_bot.chunking import Span, as_item, list_items, one_line
+from qa_bot.chunking import Span, as_item, list_items, one_line, opens_list_item
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import question_terms, terms
@@ -218,7 +218,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             follower = _following(best, docs) if best.led else None
             chosen = self._choose(
                 [with_items(s, docs) for s in quoted],
-                with_items(follower, docs) if follower else None,
+                with_items(follower, docs, steps=True) if follower else None,
             )
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
@@ -387,12 +387,18 @@ def _following(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
     return ScoredSentence(sentence.doc_index, after.start, after.end, text, 0.0, 0.0, 0.0)
 
 
-def with_items(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:
+def with_items(
+    sentence: ScoredSentence, docs: list[Document], steps: bool = False
+) -> ScoredSentence:
     """A lead-in ("All employees receive:") or a list's heading ("Ingredients") alone says
     nothing: it is quoted with the items of the list after it in its chunk, as one passage,
-    each item after a bullet as a reader sees it."""
+    each item after a bullet as a reader sees it. With `steps`, so is a section's opening that
+    numbered or bulleted items go on from: under "How do I reset my password?", "You will
+    need your phone." and then "1. Open the portal", "2. Enter the code"…"""
     doc = docs[sentence.doc_index]
     items = _items_after(doc, sentence.start, LIST_ITEMS + 1)
+    if not items and steps:
+        items = _marked_items_after(doc, sentence.end, LIST_ITEMS + 1)
     if not items:
         return sentence
     more, items = len(items) > LIST_ITEMS, items[:LIST_ITEMS]
@@ -408,6 +414,20 @@ def _items_after(doc: Document, start: int, limit: int = LIST_ITEMS) -> list[Spa
     if index is None:
         return []
     return spans[index + 1 : index + 1 + list_items(doc.page_content, spans, index, limit)]
+
+
+def _marked_items_after(doc: Document, end: int, limit: int) -> list[Span]:
+    """The run of list items ("1. Open…", "• Dell…") that opens right after `end`, up to a
+    heading or question."""
+    items: list[Span] = []
+    leads = lead_starts(doc)
+    for span in (s for s in chunk_sentences(doc) if s.start >= end):
+        if len(items) == limit or span.start in leads:
+            break
+        if not opens_list_item(doc.page_content, span.start):
+            break
+        items.append(span)
+    return items
 
 
 def chunk_sentences(doc: Document) -> list[Span]:

@@ -246,6 +246,26 @@ def test_a_section_the_question_matches_is_quoted_from_its_opening(
     ), reply.text
 
 
+def test_a_faqs_answer_is_quoted_with_the_steps_it_goes_on_to(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    (tmp_path / "faq.md").write_text(
+        "# IT FAQ\n\n## How do I reset my password?\n\nUse the self-service portal. You "
+        "need your phone for a code.\n\n1. Open the portal.\n2. Enter the code.\n\n"
+        "Call the desk if it fails.\n\n## How do I get a laptop?\n\nAsk your manager.\n\n"
+        "- Dell Latitude\n- ThinkPad X1\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    reply = _ask(runtime, "How do I reset my password?")
+    assert reply.text == (
+        "Use the self-service portal. [1] You need your phone for a code. 1. Open the portal. "
+        "2. Enter the code. [1]"
+    ), reply.text
+    reply = _ask(runtime, "How do I get a laptop?")
+    assert reply.text == "Ask your manager. [1] • Dell Latitude • ThinkPad X1 [1]", reply.text
+
+
 def test_a_readmes_code_is_what_its_heading_introduces(runtime: Runtime, tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text(
         "# fastcsv\n\nfastcsv reads CSV files quickly. It needs Python 3.10.\n\n"
