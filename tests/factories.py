@@ -21,6 +21,18 @@ def make_pdf(
     return path
 
 
+def make_drawn_pdf(path: Path, pages: list[list[tuple[float, float, str]]]) -> Path:
+    """Each page's strings drawn at (x, y) in the order given: a report's page callback draws
+    its header and footer before the body, and a list draws its bullets apart from the items."""
+    pdf = canvas.Canvas(str(path))
+    for strings in pages:
+        for x, y, text in strings:
+            pdf.drawString(x, y, text)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
 def make_docx(path: Path, title: str, paragraphs: list[str]) -> Path:
     document = docx.Document()
     document.add_heading(title, level=1)

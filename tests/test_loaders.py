@@ -18,8 +18,8 @@ from qa_bot.errors import (
 )
 from qa_bot.ingest import ingest_file
 from qa_bot.loaders import LoadedDocument, iter_files, load_document
-from qa_bot.loaders.pdf import PageFurniture
-from tests.factories import make_docx, make_pdf
+from qa_bot.loaders.pdf import Line, PageFurniture
+from tests.factories import make_docx, make_drawn_pdf, make_pdf
 
 
 def test_txt_keeps_text_and_hash(tmp_path: Path) -> None:
@@ -237,6 +237,11 @@ def test_pdf_running_headers_footers_and_page_numbers_are_dropped(tmp_path: Path
     assert [doc.text[p.start : p.end] for p in doc.pages] == bodies
 
 
+def _unplaced(pages: list[str]) -> list[list[Line]]:
+    """Pages whose lines pypdf gave no heights: read in order, top to bottom."""
+    return [[Line(line) for line in page.split("\n")] for page in pages]
+
+
 def test_page_furniture_is_only_what_recurs_at_page_edges() -> None:
     pages = [
         "- 7 -\nRevenue rose 4 percent.\nNote: see the annex.\nApples.\nPears.",
@@ -244,13 +249,43 @@ def test_page_furniture_is_only_what_recurs_at_page_edges() -> None:
     ]
     # "- 7 -", "- 8 -" count the pages: dropped. A line that recurs in the middle of pages, a
     # line whose number does not count pages, and a line at the edge of one page only: kept.
-    assert PageFurniture.find(pages).strip(pages) == [
+    assert PageFurniture.find(_unplaced(pages)).strip(_unplaced(pages)) == [
         "Revenue rose 4 percent.\nNote: see the annex.\nApples.\nPears.",
         "Revenue rose 9 percent.\nNote: see the annex.\nPlums.\nFigs.",
     ]
     # A single page has nothing to recur.
-    single = ["Page 1\nText."]
-    assert PageFurniture.find(single).strip(single) == single
+    single = _unplaced(["Page 1\nText."])
+    assert PageFurniture.find(single).strip(single) == ["Page 1\nText."]
+
+
+def test_a_header_and_footer_drawn_before_the_body_are_dropped_and_the_title_page_kept(
+    tmp_path: Path,
+) -> None:
+    # A report's page callback draws its header and footer, two strings each, before the
+    # body, so pypdf reads all four first; its title page has no header but prints the same
+    # words, lower down, as its title.
+    title_page = [(72, 600, "Orchard Co-operative"), (72, 570, "Annual Report 2025")]
+    bodies = [
+        ["Apples grow on trees in the north.", "They ripen in the autumn."],
+        ["Pears are sweet and ripen late.", "They keep until the spring."],
+        ["Plums are sour until the frost.", "They make good jam."],
+    ]
+    pages = [title_page] + [
+        [
+            (72, 800, "Orchard Co-operative"),
+            (450, 800, "Annual Report 2025"),
+            (72, 30, "Confidential - for members only"),
+            (450, 30, f"Page {number} of 4"),
+        ]
+        + [(72, 700 - 14 * row, line) for row, line in enumerate(body)]
+        for number, body in enumerate(bodies, start=2)
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "report.pdf", pages))
+    texts = [doc.text[p.start : p.end] for p in doc.pages]
+    assert texts == ["Orchard Co-operative\nAnnual Report 2025"] + [
+        "\n".join(body) for body in bodies
+    ]
+    assert doc.title == "Orchard Co-operative"
 
 
 @pytest.mark.parametrize("metadata_title", [None, "Microsoft Word - orchard3.docx", "Untitled"])

@@ -7,11 +7,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from qa_bot.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from qa_bot.loaders.document import PAGE_SEPARATOR, Extracted, PageSpan
 from qa_bot.loaders.text import normalise_newlines
 from qa_bot.loaders.titles import usable_title
+
+if TYPE_CHECKING:
+    from pypdf import PageObject
 
 
 def extract_pdf(path: Path, data: bytes) -> Extracted:
@@ -29,7 +33,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
                     raise EncryptedDocumentError(str(path), "encrypted PDF")
             except (FileNotDecryptedError, NotImplementedError) as exc:
                 raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
-        raw = [normalise_newlines(page.extract_text() or "").strip() for page in reader.pages]
+        raw = [page_lines(page) for page in reader.pages]
         furniture = PageFurniture.find(raw)
         texts = furniture.strip(raw)
         parts: list[str] = []
@@ -54,9 +58,44 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
     return PAGE_SEPARATOR.join(parts), title, tuple(pages)
 
 
-# A PDF's running headers, footers and page numbers are among the first and last lines of a
-# page, and recur on at least this share of its pages.
-_EDGE_LINES = 2
+class Line(NamedTuple):
+    """A line of a page's text and the height it is printed at, in points from the page's
+    foot (None when pypdf did not say)."""
+
+    text: str
+    height: float | None = None
+
+
+def page_lines(page: PageObject) -> list[Line]:
+    """A page's lines as pypdf reads them, each at the height of its first words.
+
+    pypdf reads text in the order it was drawn, not where it was drawn: a report's header and
+    footer, drawn before the body, come out together as its first lines.
+    """
+    pieces: list[tuple[str, float]] = []
+
+    def visit(text: str, user: list[float], matrix: list[float], *_: object) -> None:
+        if text:
+            # The text matrix's origin in page space.
+            pieces.append((text, user[1] * matrix[4] + user[3] * matrix[5] + user[5]))
+
+    text = normalise_newlines(page.extract_text(visitor_text=visit) or "")
+    if normalise_newlines("".join(piece for piece, _ in pieces)) != text:
+        # The visitor missed some text: the lines as read, without heights.
+        return [Line(line) for line in text.split("\n")]
+    lines = [Line("")]
+    for piece, height in pieces:
+        for index, part in enumerate(normalise_newlines(piece).split("\n")):
+            if index:
+                lines.append(Line(""))
+            line, at = lines[-1]
+            lines[-1] = Line(line + part, height if at is None and part.strip() else at)
+    return lines
+
+
+# A PDF's running headers, footers and page numbers are printed in the top and bottom rows of a
+# page, at the same height on at least this share of its pages.
+_EDGE_ROWS = 2
 _FURNITURE_SHARE = 0.4
 _NUMBER = re.compile(r"\d+")
 
@@ -66,30 +105,30 @@ class PageFurniture:
     """A PDF's running headers, footers and page numbers.
 
     Left in, a footer is read into the sentence a page break cuts, quoted in answers and
-    matched by searches. A line is furniture when it is among the first or last lines of a
-    page and recurs there on many pages: word for word ("Annual Report 2024"), or with a number
-    that counts the pages ("Page 3 of 12", "- 3 -").
+    matched by searches. A line is furniture when it is printed in the top or bottom rows of a
+    page and recurs there, at the same height, on many pages: word for word ("Annual Report
+    2024"), or with a number that counts the pages ("Page 3 of 12", "- 3 -"). A title page's
+    title that the header repeats is printed elsewhere, so it stays.
     """
 
-    repeated: frozenset[str]  # plain lines
-    counting: frozenset[str]  # plain lines with their numbers as "#"
+    repeated: frozenset[tuple[str, int | None]]  # plain lines and their heights
+    counting: frozenset[tuple[str, int | None]]  # the same, with their numbers as "#"
 
     @classmethod
-    def find(cls, pages: list[str]) -> PageFurniture:
+    def find(cls, pages: list[list[Line]]) -> PageFurniture:
         needed = max(2, math.ceil(_FURNITURE_SHARE * len(pages)))
-        same: Counter[str] = Counter()
-        numbered: dict[str, Counter[int]] = {}
+        same: Counter[tuple[str, int | None]] = Counter()
+        numbered: dict[tuple[str, int | None], Counter[int]] = {}
         for index, page in enumerate(pages):
-            page_lines = page.split("\n")
-            texts = {_plain(page_lines[i]) for i in _edge_lines(page_lines)}
-            same.update(texts)
-            for text in texts:
+            keys = {_key(page[i]) for i in _edge_lines(page)}
+            same.update(keys)
+            for text, height in keys:
                 # The offsets from this page's index at which the line's numbers would count
                 # pages.
                 offsets = {int(n) - index for n in _NUMBER.findall(text)[:4]}
-                numbered.setdefault(_NUMBER.sub("#", text), Counter()).update(offsets)
+                numbered.setdefault((_NUMBER.sub("#", text), height), Counter()).update(offsets)
         return cls(
-            repeated=frozenset(text for text, count in same.items() if count >= needed),
+            repeated=frozenset(key for key, count in same.items() if count >= needed),
             counting=frozenset(
                 key
                 for key, offsets in numbered.items()
@@ -97,40 +136,54 @@ class PageFurniture:
             ),
         )
 
-    def strip(self, pages: list[str]) -> list[str]:
+    def strip(self, pages: list[list[Line]]) -> list[str]:
         stripped = []
         for page in pages:
-            page_lines = page.split("\n")
-            edge = _edge_lines(page_lines)
+            edge = _edge_lines(page)
             stripped.append(
                 "\n".join(
-                    line
-                    for i, line in enumerate(page_lines)
+                    line.text
+                    for i, line in enumerate(page)
                     if i not in edge or not self._is_furniture(line)
                 ).strip()
             )
         return stripped
 
-    def running_title(self, pages: list[str]) -> str | None:
-        """The running header atop the first page: what a printed report calls itself.
+    def running_title(self, pages: list[list[Line]]) -> str | None:
+        """The running header atop the first page that has one: what a printed report calls
+        itself.
 
         Wanted when the PDF's metadata has no usable title: the first line left after the
         furniture is often the body's first sentence, or the title line the header repeats
         was dropped with it.
         """
-        first = next((page for page in pages if page.strip()), "")
-        top = next((line for line in first.split("\n") if line.strip()), "")
-        return usable_title(top) if _plain(top) in self.repeated else None
+        for page in pages:
+            edge = sorted(_edge_lines(page), key=lambda i: (-_row(page, i), i))
+            if edge and _key(top := page[edge[0]]) in self.repeated:
+                return usable_title(top.text)
+        return None
 
-    def _is_furniture(self, line: str) -> bool:
-        plain = _plain(line)
-        return plain in self.repeated or _NUMBER.sub("#", plain) in self.counting
+    def _is_furniture(self, line: Line) -> bool:
+        text, height = _key(line)
+        return (text, height) in self.repeated or (_NUMBER.sub("#", text), height) in self.counting
 
 
-def _edge_lines(lines: list[str]) -> set[int]:
-    """Indices of a page's first and last few non-blank lines."""
-    filled = [i for i, line in enumerate(lines) if line.strip()]
-    return {*filled[:_EDGE_LINES], *filled[-_EDGE_LINES:]}
+def _edge_lines(page: list[Line]) -> set[int]:
+    """Indices of the non-blank lines in a page's top and bottom few rows."""
+    filled = [i for i, line in enumerate(page) if line.text.strip()]
+    rows = sorted({_row(page, i) for i in filled})
+    edge = {*rows[:_EDGE_ROWS], *rows[-_EDGE_ROWS:]}
+    return {i for i in filled if _row(page, i) in edge}
+
+
+def _row(page: list[Line], index: int) -> float:
+    """How high a line is printed: lines of unknown height are a row each, in reading order."""
+    height = page[index].height
+    return -index if height is None else round(height)
+
+
+def _key(line: Line) -> tuple[str, int | None]:
+    return _plain(line.text), None if line.height is None else round(line.height)
 
 
 def _plain(line: str) -> str:
