@@ -288,6 +288,25 @@ def test_a_header_and_footer_drawn_before_the_body_are_dropped_and_the_title_pag
     assert doc.title == "Orchard Co-operative"
 
 
+def test_a_pdf_list_s_bullets_read_as_the_list_bullet(tmp_path: Path) -> None:
+    # reportlab draws a list's bullet apart from its item, so pypdf reads "•" as "\x7f" on a
+    # line of its own; a glyph Helvetica lacks ("▪") reads as "■".
+    page = [
+        (72, 720, "Fruit we grow:"),
+        (72, 706, "•"),
+        (90, 706, "Apples"),
+        (72, 692, "–"),
+        (90, 692, "Pears"),
+        (72, 678, "▪"),
+        (90, 678, "Plums"),
+        (72, 664, "• Figs"),
+        # A line that opens with a missing glyph may open with any character.
+        (72, 650, "⅓ of them are sold."),
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "fruit.pdf", [page]))
+    assert doc.text == "Fruit we grow:\n• Apples\n• Pears\n• Plums\n• Figs\n■ of them are sold."
+
+
 @pytest.mark.parametrize("metadata_title", [None, "Microsoft Word - orchard3.docx", "Untitled"])
 def test_a_pdf_without_a_real_title_takes_its_running_header(
     tmp_path: Path, metadata_title: str | None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from qa_bot.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from qa_bot.loaders.document import PAGE_SEPARATOR, Extracted, PageSpan
+from qa_bot.loaders.numbering import BULLET
 from qa_bot.loaders.text import normalise_newlines
 from qa_bot.loaders.titles import usable_title
 
@@ -35,7 +36,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
                 raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
         raw = [page_lines(page) for page in reader.pages]
         furniture = PageFurniture.find(raw)
-        texts = furniture.strip(raw)
+        texts = [_mark_bullets(text) for text in furniture.strip(raw)]
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0
@@ -91,6 +92,22 @@ def page_lines(page: PageObject) -> list[Line]:
             line, at = lines[-1]
             lines[-1] = Line(line + part, height if at is None and part.strip() else at)
     return lines
+
+
+# What a PDF's bullets read as: reportlab's "•" comes out of pypdf as "\x7f", Word's Symbol
+# bullet as a private-use "\uf0b7".
+_GLYPHS = "•◦▪▫‣⁃●○◆◇\x7f\uf0a7\uf0b7"
+# A list draws its bullet apart from the item, so pypdf often reads it as a line of its own;
+# alone there, a dash or the "■" of a glyph the font lacks is a bullet too (in a line, "■"
+# may be any character: "■ to Tesla" was "⅓ to Tesla").
+_BULLET_ALONE = re.compile(rf"^[ \t]*[{_GLYPHS}■\-–—][ \t]*\n[ \t]*(?=\S)", re.MULTILINE)
+_BULLET_OPENING = re.compile(rf"^[ \t]*[{_GLYPHS}][ \t]+", re.MULTILINE)
+
+
+def _mark_bullets(text: str) -> str:
+    """A bulleted item's line opens with "• ", as the other loaders write it, so chunking knows
+    it for a list's item and an answer quotes no bare glyph."""
+    return _BULLET_OPENING.sub(f"{BULLET} ", _BULLET_ALONE.sub(f"{BULLET} ", text))
 
 
 # A PDF's running headers, footers and page numbers are printed in the top and bottom rows of a
