@@ -307,6 +307,39 @@ def test_a_pdf_list_s_bullets_read_as_the_list_bullet(tmp_path: Path) -> None:
     assert doc.text == "Fruit we grow:\n• Apples\n• Pears\n• Plums\n• Figs\n■ of them are sold."
 
 
+def test_a_pdf_list_s_numbers_read_with_their_items(tmp_path: Path) -> None:
+    # reportlab draws a numbered item's number apart from its text, so pypdf reads it on a
+    # line of its own; the list runs on over the page break.
+    def item(y: int, number: str, *lines: str) -> list[tuple[float, float, str]]:
+        return [(72, y, number)] + [(90, y - 14 * row, line) for row, line in enumerate(lines)]
+
+    first = [
+        (72, 720, "To fit the filter:"),
+        *item(706, "1", "Turn off the water."),
+        *item(692, "2.", "Fit the adapter to the", "valve."),
+        *item(664, "3", "Fix the bracket."),
+    ]
+    second = [
+        *item(720, "4", "Turn the water on."),
+        # Not a list's numbers: one that counts nothing, and a table's cells.
+        (72, 692, "Chapter"),
+        (72, 678, "7"),
+        (72, 664, "Results"),
+        (72, 650, "Weight"),
+        (72, 636, "2"),
+        (72, 622, "kg"),
+        (72, 608, "Height"),
+        (72, 594, "3"),
+        (72, 580, "m"),
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "filter.pdf", [first, second]))
+    assert [doc.text[p.start : p.end] for p in doc.pages] == [
+        "To fit the filter:\n1. Turn off the water.\n2. Fit the adapter to the\nvalve.\n"
+        "3. Fix the bracket.",
+        "4. Turn the water on.\nChapter\n7\nResults\nWeight\n2\nkg\nHeight\n3\nm",
+    ]
+
+
 @pytest.mark.parametrize("metadata_title", [None, "Microsoft Word - orchard3.docx", "Untitled"])
 def test_a_pdf_without_a_real_title_takes_its_running_header(
     tmp_path: Path, metadata_title: str | None

@@ -6,6 +6,8 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,7 +38,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
                 raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
         raw = [page_lines(page) for page in reader.pages]
         furniture = PageFurniture.find(raw)
-        texts = [_mark_bullets(text) for text in furniture.strip(raw)]
+        texts = _number_items([_mark_bullets(text) for text in furniture.strip(raw)])
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0
@@ -108,6 +110,38 @@ def _mark_bullets(text: str) -> str:
     """A bulleted item's line opens with "• ", as the other loaders write it, so chunking knows
     it for a list's item and an answer quotes no bare glyph."""
     return _BULLET_OPENING.sub(f"{BULLET} ", _BULLET_ALONE.sub(f"{BULLET} ", text))
+
+
+# A numbered item's number, which pypdf reads on a line of its own for the same reason, and
+# the start of the item's text.
+_BARE_NUMBER = re.compile(r"^[ \t]*(\d{1,3})([.)]?)[ \t]*\n[ \t]*(?=\S)", re.MULTILINE)
+
+
+def _number_items(pages: list[str]) -> list[str]:
+    """A numbered item's number joined to its text ("6" over "Cut the tubing": "6. Cut the
+    tubing"), so chunking knows the steps for a list and "What's step 6?" finds its step.
+
+    Only a number that the bare number before it counts on to, or that counts on to the one
+    after, over page breaks too, and before a capital: a lone page number, or a table's cell
+    over its unit ("2" over "kg"), stays on its line.
+    """
+    found = [
+        (page, match)
+        for page, text in enumerate(pages)
+        for match in _BARE_NUMBER.finditer(text)
+        if text[match.end()].isupper()
+    ]
+    counted: set[tuple[int, int]] = set()
+    for (page, match), (next_page, next_match) in pairwise(found):
+        if int(next_match[1]) == int(match[1]) + 1:
+            counted |= {(page, match.start()), (next_page, next_match.start())}
+
+    def join(page: int, match: re.Match[str]) -> str:
+        if (page, match.start()) not in counted:
+            return match[0]
+        return f"{match[1]}{match[2] or '.'} "
+
+    return [_BARE_NUMBER.sub(partial(join, page), text) for page, text in enumerate(pages)]
 
 
 # A PDF's running headers, footers and page numbers are printed in the top and bottom rows of a
