@@ -33,8 +33,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # heading, and a section, from its heading on, is a chunk of its own; 10: a chunk grows to
 # hold a list whole; 11: a code block's lines, between backticks, are what a heading over them
 # introduces; 12: a labelled problem heads its solution, a letter's closing answers no question,
-# "ext." and "tel." end no sentence).
-SPLITTING_VERSION = 12
+# "ext." and "tel." end no sentence; 13: a heading at the foot of a page goes over with the text
+# it heads).
+SPLITTING_VERSION = 13
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -135,8 +136,8 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
     pieces = [piece for span in sentences for piece in _split_long(document.text, span, chunk_size)]
     page_at = _page_finder(document.pages)
     chunks: list[Chunk] = []
-    for page, on_page in groupby(pieces, key=lambda span: page_at(span.start)):
-        spans = list(on_page)
+    for spans in _pages_of(document.text, pieces, page_at):
+        page = page_at(spans[0].start)
         leads = introduces(document.text, spans)
         leading = {span.start for span, lead in zip(spans, leads, strict=True) if lead}
         heads = _list_heads(document.text, spans, leads)
@@ -158,6 +159,23 @@ def chunk_document(document: LoadedDocument, chunk_size: int, chunk_overlap: int
                 )
             )
     return chunks
+
+
+def _pages_of(
+    text: str, pieces: list[Span], page_at: Callable[[int], int | None]
+) -> list[list[Span]]:
+    """The sentences page by page, a chunk's page being where it starts. A heading, question
+    or problem at the foot of a page heads the text on the next one, so it goes over with it,
+    as a typesetter would have moved it."""
+    pages = [list(spans) for _, spans in groupby(pieces, key=lambda span: page_at(span.start))]
+    if len(pages) > 1:
+        leading = {
+            s.start for s, lead in zip(pieces, introduces(text, pieces), strict=True) if lead
+        }
+        for before, after in pairwise(pages):
+            while len(before) > 1 and before[-1].start in leading:
+                after.insert(0, before.pop())
+    return pages
 
 
 def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:

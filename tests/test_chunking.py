@@ -337,6 +337,16 @@ def test_a_chunk_holds_the_sentences_of_one_page() -> None:
     assert "pears" not in chunks[0].text and "apples" not in chunks[1].text
 
 
+def test_a_heading_at_the_foot_of_a_page_goes_over_with_its_text() -> None:
+    apples = ("Page one talks about apples. " * 5).strip()
+    page_one = apples + "\nTroubleshooting\nProblem: It leaks."
+    page_two = "Solution: Tighten the nut.\nIt should hold."
+    chunks = chunk_document(_paged(page_one, page_two), chunk_size=1000, chunk_overlap=0)
+    assert [c.text.split("\n")[0] for c in chunks] == [apples, "Troubleshooting"]
+    assert chunks[1].leads == (0, 1)
+    assert [(c.page, c.last_page) for c in chunks] == [(1, 1), (1, 2)]
+
+
 def test_a_sentence_cut_by_a_page_break_stays_whole() -> None:
     document = _paged(
         "Apples grow on trees.\nThe orchard's second harvest is sold in the market of\nthe",
