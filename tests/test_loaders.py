@@ -10,6 +10,7 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
+from qa_bot.chunking import split_sentences
 from qa_bot.errors import (
     CorruptDocumentError,
     EmptyDocumentError,
@@ -305,6 +306,47 @@ def test_a_pdf_list_s_bullets_read_as_the_list_bullet(tmp_path: Path) -> None:
     ]
     doc = load_document(make_drawn_pdf(tmp_path / "fruit.pdf", [page]))
     assert doc.text == "Fruit we grow:\n• Apples\n• Pears\n• Plums\n• Figs\n■ of them are sold."
+
+
+def test_a_pdf_tables_cells_read_a_row_a_line_under_their_columns_names(tmp_path: Path) -> None:
+    # pypdf reads each cell of a drawn table on a line of its own.
+    def row(y: int, *cells: str) -> list[tuple[float, float, str]]:
+        return [(72 + 110 * column, y, cell) for column, cell in enumerate(cells) if cell]
+
+    page = [
+        (72, 760, "Table 1 shows each site."),
+        *row(740, "Site", "Forecast (MWh)", "Actual (MWh)"),
+        *row(726, "Church Lane", "860", "871"),
+        *row(712, "Millbrook wind", "1,350", "1,180"),
+        (72, 690, "Table 2 has a column of labels under no heading."),
+        *row(670, "", "2022", "2023"),
+        *row(656, "Income", "1,006", "1,214"),
+        *row(642, "Surplus", "233", "384"),
+        *row(628, "Return", "3.5%", "4.5%"),
+        # A list's numbers are printed beside their items: no table.
+        *row(600, "1", "Turn off the water."),
+        *row(586, "2", "Fit the adapter."),
+        *row(572, "3", "Fix the bracket."),
+        # Words beside words, with no figures to head: no header.
+        *row(540, "Apples", "red"),
+        *row(526, "Pears", "green"),
+        *row(512, "Plums", "purple"),
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "report.pdf", [page]))
+    assert doc.text == (
+        "Table 1 shows each site.\n\n"
+        "Site: Church Lane | Forecast (MWh): 860 | Actual (MWh): 871\n\n"
+        "Site: Millbrook wind | Forecast (MWh): 1,350 | Actual (MWh): 1,180\n\n"
+        "Table 2 has a column of labels under no heading.\n\n"
+        "Income | 2022: 1,006 | 2023: 1,214\n\nSurplus | 2022: 233 | 2023: 384\n\n"
+        "Return | 2022: 3.5% | 2023: 4.5%\n\n"
+        "1. Turn off the water.\n2. Fit the adapter.\n3. Fix the bracket.\n\n"
+        "Apples | red\n\nPears | green\n\nPlums | purple"
+    )
+    # A paragraph a row, as a .docx's table reads: each row is a sentence of its own.
+    assert "Site: Church Lane | Forecast (MWh): 860 | Actual (MWh): 871" in [
+        doc.text[s.start : s.end] for s in split_sentences(doc.text)
+    ]
 
 
 def test_a_pdf_list_s_numbers_read_with_their_items(tmp_path: Path) -> None:

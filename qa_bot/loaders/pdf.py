@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from qa_bot.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from qa_bot.loaders.document import PAGE_SEPARATOR, Extracted, PageSpan
 from qa_bot.loaders.numbering import BULLET
+from qa_bot.loaders.tables import table_lines
 from qa_bot.loaders.text import normalise_newlines
 from qa_bot.loaders.titles import usable_title
 
@@ -36,7 +37,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
                     raise EncryptedDocumentError(str(path), "encrypted PDF")
             except (FileNotDecryptedError, NotImplementedError) as exc:
                 raise EncryptedDocumentError(str(path), "encrypted PDF") from exc
-        raw = [page_lines(page) for page in reader.pages]
+        raw = [table_rows(page_lines(page)) for page in reader.pages]
         furniture = PageFurniture.find(raw)
         texts = _number_items([_mark_bullets(text) for text in furniture.strip(raw)])
         parts: list[str] = []
@@ -96,6 +97,60 @@ def page_lines(page: PageObject) -> list[Line]:
     return lines
 
 
+# A table: at least this many rows in a row (a header and two), each of as many cells (two or
+# more), which pypdf reads a line each, all at the row's height.
+_TABLE_ROWS = 3
+_DIGIT = re.compile(r"\d")
+
+
+def table_rows(page: list[Line]) -> list[Line]:
+    """A table's cells joined a row a line ("Church Lane solar | 0.9 | 860 | 871"), each value
+    under a header row carrying its column's name ("Actual (MWh): 871"), as the other loaders
+    write tables: a cell on a line of its own, quoted as an answer, says nothing.
+
+    A header is a row of words over rows with figures; a header row of one cell fewer heads
+    all but the rows' first column (their labels), as a table of years does.
+    """
+    rows: list[list[Line]] = []
+    for line in page:
+        last = rows[-1][-1] if rows else None
+        same = last is not None and line.height is not None and last.height is not None
+        # A list's number or bullet is printed beside its item, not as a cell of a row.
+        marker = last is not None and len(rows[-1]) == 1 and _LIST_MARK.fullmatch(last.text.strip())
+        if same and abs(line.height - last.height) < 1.5 and line.text and last.text and not marker:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    lines: list[Line] = []
+    index = 0
+    while index < len(rows):
+        cells = len(rows[index])
+        end = index + 1
+        while end < len(rows) and len(rows[end]) == cells:
+            end += 1
+        if cells < 2 or end - index < _TABLE_ROWS:
+            lines += [line for row in rows[index:end] for line in row]
+            index = end
+            continue
+        block = rows[index:end]
+        table = [[line.text.strip() for line in row] for row in block]
+        figures = any(_DIGIT.search(cell) for row in table[1:] for cell in row)
+        header = figures and not any(_DIGIT.search(cell) for cell in table[0])
+        above = rows[index - 1] if index else []
+        if figures and not header and cells > 2 and len(above) == cells - 1:
+            del lines[-len(above) :]
+            block.insert(0, above)
+            table.insert(0, ["", *(line.text.strip() for line in above)])
+            header = True
+        texts = table_lines(table, header)
+        # A paragraph a row, as a .docx's table reads: a row is no line of wrapped text.
+        for text, row in zip(texts, block, strict=True):
+            lines += [Line(""), Line(text, row[0].height)] if text else []
+        lines.append(Line(""))
+        index = end
+    return lines
+
+
 # What a PDF's bullets read as: reportlab's "•" comes out of pypdf as "\x7f", Word's Symbol
 # bullet as a private-use "\uf0b7".
 _GLYPHS = "•◦▪▫‣⁃●○◆◇\x7f\uf0a7\uf0b7"
@@ -104,6 +159,8 @@ _GLYPHS = "•◦▪▫‣⁃●○◆◇\x7f\uf0a7\uf0b7"
 # may be any character: "■ to Tesla" was "⅓ to Tesla").
 _BULLET_ALONE = re.compile(rf"^[ \t]*[{_GLYPHS}■\-–—][ \t]*\n[ \t]*(?=\S)", re.MULTILINE)
 _BULLET_OPENING = re.compile(rf"^[ \t]*[{_GLYPHS}][ \t]+", re.MULTILINE)
+# A list's number or bullet, read on its own.
+_LIST_MARK = re.compile(rf"\d{{1,3}}[.)]?|[{_GLYPHS}■\-–—]")
 
 
 def _mark_bullets(text: str) -> str:
