@@ -505,6 +505,23 @@ def test_docx_table_values_under_a_header_row_carry_its_names(
     )
 
 
+def test_an_unmarked_docx_header_row_over_a_column_of_figures_names_it(tmp_path: Path) -> None:
+    document = docx.Document()
+    for rows in (
+        [("Team", "Phone", "Hours"), ("Payroll", "ext. 4250", "Tue"), ("IT", "ext. 4400", "24/7")],
+        # Labels and their values: the first row is one of them.
+        [("Name", "Alice Smith"), ("Phone", "555 0100"), ("Email", "alice@example.com")],
+    ):
+        table = document.add_table(rows=3, cols=len(rows[0]), style="Table Grid")
+        for row, values in zip(table.rows, rows, strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                cell.text = value
+    assert _docx_text(document, tmp_path / "contacts.docx") == (
+        "Team: Payroll | Phone: ext. 4250 | Hours: Tue\n\nTeam: IT | Phone: ext. 4400 | "
+        "Hours: 24/7\n\nName | Alice Smith\n\nPhone | 555 0100\n\nEmail | alice@example.com"
+    )
+
+
 def test_docx_table_styles_based_on_each_other_are_read(tmp_path: Path) -> None:
     document = docx.Document()
     table = document.add_table(rows=2, cols=2, style="Light Grid Accent 1")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from qa_bot.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from qa_bot.loaders.document import PAGE_SEPARATOR, Extracted, PageSpan
 from qa_bot.loaders.numbering import BULLET
-from qa_bot.loaders.tables import table_lines
+from qa_bot.loaders.tables import has_figures, names_columns, table_lines
 from qa_bot.loaders.text import normalise_newlines
 from qa_bot.loaders.titles import usable_title
 
@@ -100,7 +100,6 @@ def page_lines(page: PageObject) -> list[Line]:
 # A table: at least this many rows in a row (a header and two), each of as many cells (two or
 # more), which pypdf reads a line each, all at the row's height.
 _TABLE_ROWS = 3
-_DIGIT = re.compile(r"\d")
 
 
 def table_rows(page: list[Line]) -> list[Line]:
@@ -108,7 +107,7 @@ def table_rows(page: list[Line]) -> list[Line]:
     under a header row carrying its column's name ("Actual (MWh): 871"), as the other loaders
     write tables: a cell on a line of its own, quoted as an answer, says nothing.
 
-    A header is a row of words over rows with figures; a header row of one cell fewer heads
+    A header is a row of words over a column of figures; a header row of one cell fewer heads
     all but the rows' first column (their labels), as a table of years does.
     """
     rows: list[list[Line]] = []
@@ -134,10 +133,9 @@ def table_rows(page: list[Line]) -> list[Line]:
             continue
         block = rows[index:end]
         table = [[line.text.strip() for line in row] for row in block]
-        figures = any(_DIGIT.search(cell) for row in table[1:] for cell in row)
-        header = figures and not any(_DIGIT.search(cell) for cell in table[0])
+        header = names_columns(table)
         above = rows[index - 1] if index else []
-        if figures and not header and cells > 2 and len(above) == cells - 1:
+        if not header and cells > 2 and len(above) == cells - 1 and has_figures(table):
             del lines[-len(above) :]
             block.insert(0, above)
             table.insert(0, ["", *(line.text.strip() for line in above)])

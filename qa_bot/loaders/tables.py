@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_DIGIT = re.compile(r"\d")
+
 
 def table_lines(rows: list[list[str]], header: bool) -> list[str]:
     """A table's lines, one a row with its cells joined by " | ".
@@ -23,3 +27,19 @@ def table_lines(rows: list[list[str]], header: bool) -> list[str]:
             ]
         lines.append(" | ".join(cell for cell in cells if cell))
     return lines
+
+
+def names_columns(rows: list[list[str]]) -> bool:
+    """Whether the first row looks like a header where the file does not say: words over a
+    column of figures ("Phone" over "ext. 4250", "ext. 4400"). Not a first row of a list of
+    labels and values ("Name | Alice" over "Phone | 555 0100", "Email | a@example.com")."""
+    if len(rows) < 3 or any(_DIGIT.search(cell) for cell in rows[0]):
+        return False
+    return has_figures([row for row in rows[1:] if len(row) == len(rows[0])])
+
+
+def has_figures(rows: list[list[str]]) -> bool:
+    """Whether two or more rows have a column whose every cell holds a figure."""
+    return len(rows) >= 2 and any(
+        all(_DIGIT.search(row[column]) for row in rows) for column in range(len(rows[0]))
+    )

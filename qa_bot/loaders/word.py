@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
-from qa_bot.loaders.tables import table_lines
+from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.titles import usable_title
 
 if TYPE_CHECKING:  # python-docx is imported where a file needs it
@@ -110,7 +110,8 @@ class _WordReader:
             rows.append(cells)
         if not rows:
             return []
-        # A header row repeats atop each page, or is set in bold by its style or by hand.
+        # A header row repeats atop each page, or is set in bold by its style or by hand; or,
+        # unmarked, it names a column of figures (tables.names_columns).
         header_row = element.find(_WML + "tr")
         header = (
             _is_on(header_row.find(f"{_WML}trPr/{_WML}tblHeader"))
@@ -127,7 +128,7 @@ class _WordReader:
             ["\n".join(block for block in self.blocks(cell._tc) if block) for cell in row]
             for row in rows
         ]
-        return [line for line in table_lines(texts, header) if line]
+        return [line for line in table_lines(texts, header or names_columns(texts)) if line]
 
     def _style_bolds_first_row(self, element: BaseOxmlElement, table: Table) -> bool:
         look = element.find(f"{_WML}tblPr/{_WML}tblLook")
