@@ -212,13 +212,14 @@ class PageFurniture:
 
     Left in, a footer is read into the sentence a page break cuts, quoted in answers and
     matched by searches. A line is furniture when it is printed in the top or bottom rows of a
-    page and recurs there, at the same height, on many pages: word for word ("Annual Report
-    2024"), or with a number that counts the pages ("Page 3 of 12", "- 3 -"). A title page's
-    title that the header repeats is printed elsewhere, so it stays.
+    page and recurs there on many pages: word for word at the same height ("Annual Report
+    2024"), or with a number that counts the pages ("- 3 -"; "Page 3 of 12" at any height, as
+    text flowed onto pages puts it right under a short page's last line). A title page's title
+    that the header repeats is printed elsewhere, so it stays.
     """
 
     repeated: frozenset[tuple[str, int | None]]  # plain lines and their heights
-    counting: frozenset[tuple[str, int | None]]  # the same, with their numbers as "#"
+    counting: frozenset[tuple[str, int | None]]  # with their numbers as "#" (see _counting)
 
     @classmethod
     def find(cls, pages: list[list[Line]]) -> PageFurniture:
@@ -228,11 +229,11 @@ class PageFurniture:
         for index, page in enumerate(pages):
             keys = {_key(page[i]) for i in _edge_lines(page)}
             same.update(keys)
-            for text, height in keys:
+            for key in {_counting(text, height) for text, height in keys}:
                 # The offsets from this page's index at which the line's numbers would count
                 # pages.
-                offsets = {int(n) - index for n in _NUMBER.findall(text)[:4]}
-                numbered.setdefault((_NUMBER.sub("#", text), height), Counter()).update(offsets)
+                offsets = {int(n) - index for n in _NUMBER.findall(key[0])[:4]}
+                numbered.setdefault((_NUMBER.sub("#", key[0]), key[1]), Counter()).update(offsets)
         return cls(
             repeated=frozenset(key for key, count in same.items() if count >= needed),
             counting=frozenset(
@@ -271,7 +272,10 @@ class PageFurniture:
 
     def _is_furniture(self, line: Line) -> bool:
         text, height = _key(line)
-        return (text, height) in self.repeated or (_NUMBER.sub("#", text), height) in self.counting
+        counting = _counting(text, height)
+        return (text, height) in self.repeated or (
+            (_NUMBER.sub("#", counting[0]), counting[1]) in self.counting
+        )
 
 
 def _edge_lines(page: list[Line]) -> set[int]:
@@ -286,6 +290,12 @@ def _row(page: list[Line], index: int) -> float:
     """How high a line is printed: lines of unknown height are a row each, in reading order."""
     height = page[index].height
     return -index if height is None else round(height)
+
+
+def _counting(text: str, height: int | None) -> tuple[str, int | None]:
+    """A line that may count pages, and its height if that must match too: a number alone
+    ("3") could be any figure, "Page 3 of 12" hardly."""
+    return text, height if not re.search(r"[^\W\d_]", text) else None
 
 
 def _key(line: Line) -> tuple[str, int | None]:
