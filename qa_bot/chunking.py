@@ -34,8 +34,10 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # hold a list whole; 11: a code block's lines, between backticks, are what a heading over them
 # introduces; 12: a labelled problem heads its solution, a letter's closing answers no question,
 # "ext." and "tel." end no sentence; 13: a heading at the foot of a page goes over with the text
-# it heads).
-SPLITTING_VERSION = 13
+# it heads; 14: a saved web page is read without its header, footer, cookie notice and the
+# teasers beside its story, a definition list as a list, and a table cell's inline code without
+# a space before its comma).
+SPLITTING_VERSION = 14
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

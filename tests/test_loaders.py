@@ -129,6 +129,22 @@ def test_an_html_table_row_reads_as_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_an_html_cells_inline_code_reads_as_written(tmp_path: Path) -> None:
+    # Inline tags join their neighbours as the browser shows them, without a space before a
+    # comma; a cell's paragraphs and lines stay apart.
+    body = (
+        "<table><tr><th>Name</th><th>Description</th></tr>"
+        '<tr><td><code>on_bad_lines</code></td><td>One of <code>"error"</code>, '
+        '<code>"warn"</code> or <code>"skip"</code>.</td></tr>'
+        "<tr><td>header</td><td><p>Columns are named <code>col_0</code>, <code>col_1</code>.</p>"
+        "<p>See below,<br>or above.</p></td></tr></table>"
+    )
+    assert _html_text(tmp_path, body) == (
+        'Name: on_bad_lines | Description: One of "error", "warn" or "skip".\n\n'
+        "Name: header | Description: Columns are named col_0, col_1. See below, or above."
+    )
+
+
 def test_an_ordered_list_keeps_its_numbers(tmp_path: Path) -> None:
     # "What is step 2?" needs the 2, as the reader sees it.
     body = (

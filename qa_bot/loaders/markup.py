@@ -86,7 +86,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     for rows in tables.values():
         cells = [row.find_all(["td", "th"], recursive=False) for row in rows]
         header = bool(cells[0]) and all(cell.name == "th" for cell in cells[0])
-        texts = [[" ".join(cell.get_text(" ").split()) for cell in row] for row in cells]
+        texts = [[_words(cell) for cell in row] for row in cells]
         for row, line in zip(rows, table_lines(texts, header), strict=True):
             row.string = f"\n{line}\n"
     _mark_code(soup)
@@ -99,10 +99,16 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     heading = body.find(["h1", "h2"])
-    headline = heading.get_text(" ", strip=True) if heading else None
+    headline = _words(heading) if heading else None
     if not title or (headline and _names_the_site(title, headline)):
         title = headline
     return text, title
+
+
+def _words(tag: Tag) -> str:
+    """A tag's text on one line. Its strings join as written: `get_text(" ")` would put a space
+    between "<code>col_0</code>" and its comma. Blocks and <br> have breaks in the source."""
+    return " ".join(tag.get_text().split())
 
 
 def _mark_code(soup: BeautifulSoup) -> None:
