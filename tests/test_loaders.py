@@ -216,6 +216,36 @@ def test_a_page_without_a_main_part_drops_only_its_menus_and_hidden_parts(
             assert chrome not in text
 
 
+_SITE_PAGE = """<div id="cookie-consent" class="cookie-banner"><p>We use cookies to analyse
+our traffic.</p><button>Accept all</button></div>
+<header class="site-header"><a href="/">Orchard Guide</a> <a href="/login">Sign in</a></header>
+<div class="document"><section><header><h2>Pruning</h2><p>By Ana Ruiz</p></header>
+<p>Prune pear trees in late winter.</p><footer>Updated 4 March</footer></section>
+<section id="cookies"><h2>Cookies</h2><p>The shop's cookies keep your basket.</p></section>
+<aside><p>Tip: sharpen your shears first.</p></aside></div>
+<footer class="site-footer"><p>Copyright 2025 Orchard Guide.</p></footer>
+<div role="dialog"><p>This site uses cookies.</p><span role="button">OK</span></div>"""
+
+
+def test_a_pages_own_header_footer_and_cookie_banner_are_not_its_text(tmp_path: Path) -> None:
+    # A <header> or <footer> outside any article or section is the site's banner or footer;
+    # a section's are its own. A section about cookies is kept: it asks for no consent.
+    text = _loaded(tmp_path / "guide.html", f"<html><body>{_SITE_PAGE}</body></html>").text
+    assert text == (
+        "Pruning\n\nBy Ana Ruiz\n\nPrune pear trees in late winter.\n\nUpdated 4 March\n\n"
+        "Cookies\n\nThe shop's cookies keep your basket.\n\nTip: sharpen your shears first."
+    )
+
+
+@pytest.mark.parametrize("name", ["guide.html", "guide.md"])
+def test_a_fragment_or_a_markdown_note_keeps_its_header_and_footer(
+    tmp_path: Path, name: str
+) -> None:
+    # No page around them: their <header> and <footer> are the author's.
+    fragment = "<header><h1>Pruning</h1></header>\n\n<p>Cut in winter.</p>\n\n<footer>Ana</footer>"
+    assert _loaded(tmp_path / name, fragment).text == "Pruning\n\nCut in winter.\n\nAna"
+
+
 def _loaded(path: Path, text: str) -> LoadedDocument:
     path.write_text(text, encoding="utf-8")
     return load_document(path)

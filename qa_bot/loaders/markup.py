@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,12 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     # Menus, banners and hidden parts are not the document.
     for tag in soup.find_all(_is_page_chrome):
         tag.decompose()
+    # Nor is a whole page's own <header> or <footer> (HTML gives it the banner's and footer's
+    # roles), one not inside an article or section. A fragment or a Markdown note has no page
+    # around it: its <header> is the author's.
+    if main_part and soup.body is not None:
+        for tag in _outermost(soup.body, lambda tag: tag.name in ("header", "footer"), _sections):
+            tag.decompose()
     _number_list_items(soup)
     parts = []
     if main_part:
@@ -109,6 +116,27 @@ def _words(tag: Tag) -> str:
     """A tag's text on one line. Its strings join as written: `get_text(" ")` would put a space
     between "<code>col_0</code>" and its comma. Blocks and <br> have breaks in the source."""
     return " ".join(tag.get_text().split())
+
+
+def _outermost(
+    root: Tag, wanted: Callable[[Tag], bool], skipped: Callable[[Tag], bool]
+) -> list[Tag]:
+    """The `wanted` tags under `root` that are neither inside one another nor inside a
+    `skipped` tag. A walk from the top that enters neither, so a deep nest is seen once."""
+    found, stack = [], [iter(root.find_all(True, recursive=False))]
+    while stack:
+        tag = next(stack[-1], None)
+        if tag is None:
+            stack.pop()
+        elif wanted(tag):
+            found.append(tag)
+        elif not skipped(tag):
+            stack.append(iter(tag.find_all(True, recursive=False)))
+    return found
+
+
+def _sections(tag: Tag) -> bool:
+    return tag.name in _SECTIONS or tag.get("role") in _SECTION_ROLES
 
 
 def _mark_code(soup: BeautifulSoup) -> None:
@@ -198,10 +226,43 @@ def _is_page_chrome(tag: Tag) -> bool:
         or tag.has_attr("hidden")
         or tag.get("aria-hidden") == "true"
         or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
+        or _is_cookie_banner(tag)
     )
 
 
+def _is_cookie_banner(tag: Tag) -> bool:
+    """A banner or dialog asking to accept cookies: "Does this site use cookies?" is not about
+    the document. It has a button to accept them, where a privacy policy's section on cookies
+    has none; and a page's wrapper named "has-cookie-bar" holds the headline too. A banner is
+    small: the walk stops past `_BANNER_NODES`, so a deep nest of them is read in linear time."""
+    names = " ".join([str(tag.get("id", "")), *(tag.get("class") or ())])
+    if tag.name in ("html", "body") or not (
+        _COOKIE_NAMES.search(names) or tag.get("role") in ("dialog", "alertdialog")
+    ):
+        return False
+    words, button, stack = [], False, [iter(tag.contents)]
+    for _ in range(_BANNER_NODES):
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+            if not stack:
+                return button and "cookie" in "".join(words).lower()
+        elif node.name is None:
+            words.append(str(node))
+        elif node.name in ("h1", "main", "article"):
+            return False
+        else:
+            button = button or node.name == "button" or node.get("role") == "button"
+            stack.append(iter(node.contents))
+    return False
+
+
+# What makes a <header> or <footer> inside it the section's, not the page's (HTML-AAM).
+_SECTIONS = {"article", "aside", "main", "nav", "section"}
+_SECTION_ROLES = {"article", "complementary", "main", "navigation", "region"}
 _PAGE_CHROME_ROLES = {"banner", "contentinfo", "navigation", "search"}
+_COOKIE_NAMES = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
+_BANNER_NODES = 200
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HTML_BREAKS = re.compile(rb"<(?:br|dd|dt|figcaption|summary|td|th|tr)\b", re.IGNORECASE)
 _HTML_PARAGRAPHS = re.compile(
