@@ -203,17 +203,48 @@ def test_a_saved_web_page_is_read_without_its_menus_banners_and_hidden_parts(
 def test_a_page_without_a_main_part_drops_only_its_menus_and_hidden_parts(
     tmp_path: Path,
 ) -> None:
-    # Without <main>, the one <article> is the document; without either, the whole body is,
-    # and a plain <header> or <aside> may be the author's own.
+    # Without <main>, the one <article> is the document; without either, or with two of a
+    # size, the whole body is, and a plain <aside> may be the author's own.
+    other = (
+        "<article><h2>Pear trees need pruning this winter</h2>"
+        "<p>Cut dead wood and thin the crown before the buds open.</p></article>"
+    )
     for extra, expected in [
         ("", "Frost takes 40 percent"),
-        ("<article><p>Pear trees need pruning.</p></article>", "Jump to content\n\nMost read"),
+        (other, "Jump to content\n\nMost read"),
     ]:
         page = _SAVED_PAGE.format(main=_STORY + extra)
         text = _loaded(tmp_path / "frost.html", f"<html><body>{page}</body></html>").text
         assert text.startswith(expected)
         for chrome in ("Home", "Search", "cookies", "Subscribe", "Advertisement"):
             assert chrome not in text
+
+
+@pytest.mark.parametrize(
+    ("beside", "blurb"),
+    [
+        ("<aside>{}</aside>", "Growers were paid a third more for their fruit after the frost."),
+        ("<div class='related'>{}</div>", "Read more."),
+    ],
+)
+def test_a_page_is_read_from_its_story_not_the_teasers_beside_it(
+    tmp_path: Path, beside: str, blurb: str
+) -> None:
+    # A teaser in a sidebar is no candidate, however long; elsewhere the story outweighs
+    # them. A comment inside the story is the story's.
+    teasers = "".join(
+        f"<article class='card'><a href='/{topic}'>{topic} prices</a><p>{blurb}</p></article>"
+        for topic in ("Apple", "Pear", "Plum")
+    )
+    comment = "<article class='comment'><p>Our pears froze too.</p></article></article>"
+    story = _STORY.replace("</article>", comment)
+    page = f"<div class='column'>{story}</div>{beside.format(teasers)}"
+    text = _loaded(tmp_path / "frost.html", f"<html><body>{page}</body></html>").text
+    assert text == (
+        "Frost takes 40 percent of valley blossom\n\nBy Ana Ruiz, 4 March\n\n"
+        "A late frost on Friday took 40 percent of the blossom in the north orchard.\n\n"
+        "Our pears froze too."
+    )
 
 
 _SITE_PAGE = """<div id="cookie-consent" class="cookie-banner"><p>We use cookies to analyse

@@ -79,7 +79,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     if main_part:
         parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
         if len(parts) != 1:
-            parts = soup.find_all("article")
+            parts = _main_article(soup)
     # A table reads a row a line, as in a .docx: cell by cell on lines of their own, a row's
     # values fell into "sentences" of their own. A table that holds another table is page
     # layout and keeps its lines. (Parents, not descendants, are walked: that stays linear in
@@ -116,6 +116,19 @@ def _words(tag: Tag) -> str:
     """A tag's text on one line. Its strings join as written: `get_text(" ")` would put a space
     between "<code>col_0</code>" and its comma. Blocks and <br> have breaks in the source."""
     return " ".join(tag.get_text().split())
+
+
+def _main_article(soup: BeautifulSoup) -> list[Tag]:
+    """The page's one article, if it has one: not a teaser in a sidebar or menu ("Related
+    articles"), nor a comment inside another article. Of several, one with twice the text of
+    the others together is the story beside its teasers; otherwise none is the document."""
+    articles = _outermost(
+        soup, lambda tag: tag.name == "article", lambda tag: tag.name in ("aside", "nav", "footer")
+    )
+    sizes = [len("".join(article.get_text().split())) for article in articles]
+    if not articles or 2 * (sum(sizes) - max(sizes)) > max(sizes):
+        return []
+    return [articles[sizes.index(max(sizes))]]
 
 
 def _outermost(
