@@ -166,6 +166,20 @@ def test_an_ordered_list_keeps_its_numbers(tmp_path: Path) -> None:
     )
 
 
+def test_a_definition_list_reads_as_its_terms_each_with_its_definition(tmp_path: Path) -> None:
+    # As a <ul>'s items, so "Raises" introduces them; definitions that hold paragraphs are an
+    # outline (Sphinx's API entries) and keep their lines.
+    body = (
+        "<h2>Raises</h2><dl><dt><code>ParseError</code></dt>\n<dd>Raised when a row is long.</dd>"
+        "<dt>Also:</dt><dd>OSError.</dd></dl>"
+        "<dl><dt>read_table(source)</dt><dd><p>Read a file.</p></dd></dl>"
+    )
+    assert _html_text(tmp_path, body) == (
+        "Raises\n\n• ParseError: Raised when a row is long.\n• Also: OSError.\n\n"
+        "read_table(source)\n\nRead a file."
+    )
+
+
 _SAVED_PAGE = """
 <a class="skip" href="#content">Jump to content</a>
 <header role="banner"><b>Valley News</b><nav><ul><li><a href="/">Home</a></li>

@@ -75,6 +75,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
         for tag in _outermost(soup.body, lambda tag: tag.name in ("header", "footer"), _sections):
             tag.decompose()
     _number_list_items(soup)
+    _read_term_lists(soup)
     parts = []
     if main_part:
         parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
@@ -198,6 +199,30 @@ def _number_list_items(soup: BeautifulSoup) -> None:
             if first is not None:
                 first.replace_with(f"{list_number(number, style)}. {first.lstrip()}")
             number += step
+
+
+def _read_term_lists(soup: BeautifulSoup) -> None:
+    """A definition list's terms read as a bulleted list's items, each with its definition:
+    "• ParseError: Raised when …", so its heading ("Raises") introduces them as it would a
+    <ul>'s. A list whose definitions hold paragraphs or lists (Sphinx's API entries) is a
+    document's outline rather than a list, and keeps its lines."""
+    for terms in soup.find_all("dl"):
+        items = terms.find_all(["dt", "dd"], recursive=False)
+        if any(item.name == "dd" and item.find(_DEFINITION_BLOCKS) for item in items):
+            continue
+        for previous, item in zip([None, *items], items, strict=False):
+            if item.name == "dt":
+                if (first := _first_text(item)) is not None:
+                    first.replace_with(f"{BULLET} {first.lstrip()}")
+            # A definition goes on its term's line, where the source had a line break.
+            elif (
+                previous is not None and previous.name == "dt" and not item.previous_sibling.strip()
+            ):
+                after = previous.get_text().rstrip()[-1:]
+                item.previous_sibling.replace_with(" " if after in ":.?!" else ": ")
+
+
+_DEFINITION_BLOCKS = ["dl", "div", "ol", "p", "pre", "table", "ul"]
 
 
 def _first_text(item: Tag) -> NavigableString | None:
