@@ -282,6 +282,22 @@ def test_a_pages_own_header_footer_and_cookie_banner_are_not_its_text(tmp_path: 
     )
 
 
+def test_a_simple_pages_header_holding_its_headline_is_kept(tmp_path: Path) -> None:
+    page = (
+        "<html><body><header><h1>Pruning pears</h1><p>By Ana Ruiz</p></header>"
+        "<p>Prune pear trees in late winter.</p><footer>© Orchard Club</footer></body></html>"
+    )
+    text = _loaded(tmp_path / "pruning.html", page).text
+    assert text == "Pruning pears\n\nBy Ana Ruiz\n\nPrune pear trees in late winter."
+
+
+def test_an_unmarked_html_header_row_over_a_column_of_figures_names_it(tmp_path: Path) -> None:
+    rows = [("Plan", "Price"), ("Free", "0 euros"), ("Pro", "8 euros")]
+    table = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+    text = _html_text(tmp_path, f"<table>{table}</table>")
+    assert text == "Plan: Free | Price: 0 euros\n\nPlan: Pro | Price: 8 euros"
+
+
 @pytest.mark.parametrize("name", ["guide.html", "guide.md"])
 def test_a_fragment_or_a_markdown_note_keeps_its_header_and_footer(
     tmp_path: Path, name: str

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
-from qa_bot.loaders.tables import table_lines
+from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.text import decode_text
 from qa_bot.loaders.titles import usable_title
 
@@ -69,10 +69,11 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     for tag in soup.find_all(_is_page_chrome):
         tag.decompose()
     # Nor is a whole page's own <header> or <footer> (HTML gives it the banner's and footer's
-    # roles), one not inside an article or section. A fragment or a Markdown note has no page
-    # around it: its <header> is the author's.
+    # roles), one not inside an article or section; but a header that holds the page's
+    # headline (<h1>) is a simple page's own. A fragment or a Markdown note has no page around
+    # it: its <header> is the author's.
     if main_part and soup.body is not None:
-        for tag in _outermost(soup.body, lambda tag: tag.name in ("header", "footer"), _sections):
+        for tag in _outermost(soup.body, _is_page_header_or_footer, _sections):
             tag.decompose()
     _number_list_items(soup)
     _read_term_lists(soup)
@@ -95,6 +96,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
         cells = [row.find_all(["td", "th"], recursive=False) for row in rows]
         header = bool(cells[0]) and all(cell.name == "th" for cell in cells[0])
         texts = [[_words(cell) for cell in row] for row in cells]
+        header = header or names_columns(texts)
         for row, line in zip(rows, table_lines(texts, header), strict=True):
             row.string = f"\n{line}\n"
     _mark_code(soup)
@@ -266,6 +268,10 @@ def _is_page_chrome(tag: Tag) -> bool:
         or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
         or _is_cookie_banner(tag)
     )
+
+
+def _is_page_header_or_footer(tag: Tag) -> bool:
+    return tag.name == "footer" or (tag.name == "header" and tag.find("h1") is None)
 
 
 def _is_cookie_banner(tag: Tag) -> bool:
