@@ -265,8 +265,13 @@ _SITE_PAGE = """<div id="cookie-consent" class="cookie-banner"><p>We use cookies
 our traffic.</p><button>Accept all</button></div>
 <header class="site-header"><a href="/">Orchard Guide</a> <a href="/login">Sign in</a></header>
 <div class="document"><section><header><h2>Pruning</h2><p>By Ana Ruiz</p></header>
-<p>Prune pear trees in late winter.</p><footer>Updated 4 March</footer></section>
+<p>Prune pear trees in late winter.</p><footer>Updated 4 March</footer>
+<div class="share-bar">Share this: <a href="#">X</a> <a href="#">Email</a></div>
+<div class="post-tags">Tags: <a href="#">pears</a>, <a href="#">winter</a></div></section>
 <section id="cookies"><h2>Cookies</h2><p>The shop's cookies keep your basket.</p></section>
+<section id="social-fruit"><h2>Sharing fruit</h2>
+<p class="social">Share your pears with <a href="#">the club</a> or <a href="#">the school</a>
+each autumn.</p></section>
 <aside><p>Tip: sharpen your shears first.</p></aside></div>
 <footer class="site-footer"><p>Copyright 2025 Orchard Guide.</p></footer>
 <div role="dialog"><p>This site uses cookies.</p><span role="button">OK</span></div>"""
@@ -274,11 +279,14 @@ our traffic.</p><button>Accept all</button></div>
 
 def test_a_pages_own_header_footer_and_cookie_banner_are_not_its_text(tmp_path: Path) -> None:
     # A <header> or <footer> outside any article or section is the site's banner or footer;
-    # a section's are its own. A section about cookies is kept: it asks for no consent.
+    # a section's are its own. A section about cookies is kept: it asks for no consent. So is
+    # one about sharing: it is no block of links to share the page with.
     text = _loaded(tmp_path / "guide.html", f"<html><body>{_SITE_PAGE}</body></html>").text
     assert text == (
         "Pruning\n\nBy Ana Ruiz\n\nPrune pear trees in late winter.\n\nUpdated 4 March\n\n"
-        "Cookies\n\nThe shop's cookies keep your basket.\n\nTip: sharpen your shears first."
+        "Cookies\n\nThe shop's cookies keep your basket.\n\nSharing fruit\n\n"
+        "Share your pears with the club or the school\neach autumn.\n\nTip: sharpen your shears "
+        "first."
     )
 
 

@@ -267,6 +267,7 @@ def _is_page_chrome(tag: Tag) -> bool:
         or tag.get("aria-hidden") == "true"
         or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
         or _is_cookie_banner(tag)
+        or _is_page_tool(tag)
     )
 
 
@@ -277,28 +278,51 @@ def _is_page_header_or_footer(tag: Tag) -> bool:
 def _is_cookie_banner(tag: Tag) -> bool:
     """A banner or dialog asking to accept cookies: "Does this site use cookies?" is not about
     the document. It has a button to accept them, where a privacy policy's section on cookies
-    has none; and a page's wrapper named "has-cookie-bar" holds the headline too. A banner is
-    small: the walk stops past `_BANNER_NODES`, so a deep nest of them is read in linear time."""
-    names = " ".join([str(tag.get("id", "")), *(tag.get("class") or ())])
-    if tag.name in ("html", "body") or not (
-        _COOKIE_NAMES.search(names) or tag.get("role") in ("dialog", "alertdialog")
-    ):
+    has none; and a page's wrapper named "has-cookie-bar" holds the headline too."""
+    if not (_COOKIE_NAMES.search(_names(tag)) or tag.get("role") in ("dialog", "alertdialog")):
         return False
+    read = _small_block(tag)
+    return read is not None and read[1] and "cookie" in read[0].lower()
+
+
+def _is_page_tool(tag: Tag) -> bool:
+    """A small block of links to share the page or to its tags ("Share this article: Facebook
+    X", "Tags: heat pumps, energy"), inside a story or beside it: a block of links with a word
+    or two before them, not a section on social policy or share capital."""
+    if _PAGE_TOOL_NAMES.search(_names(tag)) is None or _small_block(tag) is None:
+        return False
+    links = tag.find_all("a")
+    if len(links) < 2 or tag.find(["h1", "h2", "h3", "h4", "h5", "h6"]) is not None:
+        return False
+    linked = sum(len(link.get_text(" ").split()) for link in links)
+    return len(tag.get_text(" ").split()) - linked <= _TOOL_WORDS
+
+
+def _names(tag: Tag) -> str:
+    return " ".join([str(tag.get("id", "")), *(tag.get("class") or ())])
+
+
+def _small_block(tag: Tag) -> tuple[str, bool] | None:
+    """The text of a block that is no part of the page's story, and whether it has a button;
+    None if it holds a headline, a main part or an article, or is not small: the walk stops
+    past `_BANNER_NODES`, so a deep nest of named blocks is read in linear time."""
+    if tag.name in ("html", "body"):
+        return None
     words, button, stack = [], False, [iter(tag.contents)]
     for _ in range(_BANNER_NODES):
         node = next(stack[-1], None)
         if node is None:
             stack.pop()
             if not stack:
-                return button and "cookie" in "".join(words).lower()
+                return "".join(words), button
         elif node.name is None:
             words.append(str(node))
         elif node.name in ("h1", "main", "article"):
-            return False
+            return None
         else:
             button = button or node.name == "button" or node.get("role") == "button"
             stack.append(iter(node.contents))
-    return False
+    return None
 
 
 # What makes a <header> or <footer> inside it the section's, not the page's (HTML-AAM).
@@ -306,6 +330,8 @@ _SECTIONS = {"article", "aside", "main", "nav", "section"}
 _SECTION_ROLES = {"article", "complementary", "main", "navigation", "region"}
 _PAGE_CHROME_ROLES = {"banner", "contentinfo", "navigation", "search"}
 _COOKIE_NAMES = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
+_PAGE_TOOL_NAMES = re.compile(r"\b(?:share|sharing|social|tags)\b", re.IGNORECASE)
+_TOOL_WORDS = 5
 _BANNER_NODES = 200
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HTML_BREAKS = re.compile(rb"<(?:br|dd|dt|figcaption|summary|td|th|tr)\b", re.IGNORECASE)
