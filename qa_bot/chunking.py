@@ -36,18 +36,21 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # "ext." and "tel." end no sentence; 13: a heading at the foot of a page goes over with the text
 # it heads; 14: a saved web page is read without its header, footer, cookie notice and the
 # teasers beside its story, a definition list as a list, and a table cell's inline code without
-# a space before its comma).
-SPLITTING_VERSION = 14
+# a space before its comma; 15: a table's row is one sentence, "incl." and "excl." end none,
+# "200 ms." may end one).
+SPLITTING_VERSION = 15
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
 
+# Abbreviations that after a figure are units, which may end a sentence.
+_UNITS = frozenset({"ms", "ft"})
 # Tokens that end with a period but do not end a sentence.
 _ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sr jr st mt ft no nos vs etc e.g i.e cf al fig figs eq approx dept est
     inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev
-    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds ext tel
+    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds ext tel incl excl
     """.split()
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
@@ -55,6 +58,8 @@ _NEWLINE = re.compile("\n")
 _HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
 # A line ending like this is not continued by the next one.
 _LINE_END = re.compile(r"""[.!?…:]["'”’)\]]*\s*$""")
+# What parts a table row's cells (loaders.tables).
+_TABLE_CELLS = " | "
 # Lines that stand alone: markdown headings and table rows.
 _BLOCK_LINE = re.compile(r"\s*[#|]")
 # The start of a list item: a bullet, or a number or letter with "." or ")".
@@ -114,6 +119,11 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
     spans: list[Span] = []
     for line_start, line_end in _segments(text):
         cursor = line_start
+        # A table's row (loaders.tables) is read whole: "Fee (GBP, excl. VAT): 6,500" cut after
+        # "excl." would part a value from its column's name.
+        if _TABLE_CELLS in text[line_start:line_end]:
+            _append_trimmed(spans, text, cursor, line_end, offset)
+            continue
         for match in _SENTENCE_END.finditer(text, line_start, line_end):
             end = match.end()
             if _is_abbreviation(text, cursor, match.start()) or not _next_starts_sentence(
@@ -485,10 +495,16 @@ def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
         word_start -= 1
     word = text[word_start:period_at].lstrip("(\"'“‘").lower()
     # Single letters are initials ("J. R. R. Tolkien"); a number opening a sentence numbers a
-    # list item or a clause ("2. Bake it", "4.1. The Buyer", "iv. Rest").
+    # list item or a clause ("2. Bake it", "4.1. The Buyer", "iv. Rest"). After a figure, "ms"
+    # and "ft" are units: "200 ms." ends a sentence where "Ms." opens a name.
     list_number = bool(word) and _LIST_NUMBER.fullmatch(word) is not None
     list_number = list_number and not text[sentence_start:word_start].strip()
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or list_number
+    before = word_start
+    while before > sentence_start and text[before - 1] in " \t":
+        before -= 1
+    unit = sentence_start < before < word_start and text[before - 1].isdigit()
+    short = word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    return (short and not (unit and word in _UNITS)) or list_number
 
 
 def _next_starts_sentence(text: str, end: int, line_end: int) -> bool:

@@ -30,6 +30,16 @@ def test_sentences_respect_abbreviations_and_initials() -> None:
     assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
     text = "Call tel. 555 0100."
     assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
+    # After a figure, "ms" is a unit, which may end a sentence; a letter is not.
+    text = "Ms. Lee timed it at 200 ms. At 46 E. Main St. it took 6 p.m. Eastern. It is incl. VAT."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "Ms. Lee timed it at 200 ms.",
+        "At 46 E. Main St. it took 6 p.m. Eastern.",
+        "It is incl. VAT.",
+    ]
+    # A table's row is read whole.
+    text = "Item: Onboarding | Fee (GBP, excl. VAT): 4,000 | Notes: Once. Paid upfront."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
 
 
 def test_line_breaks_end_sentences_and_offsets_are_absolute() -> None:
