@@ -528,6 +528,11 @@ def named_parts(
     return parts
 
 
+# How much of a clause "What does clause 5.2 say?" quotes: its sentences and items, up to the
+# next clause, as far as the retrieved chunks go.
+PART_SENTENCES = 8
+
+
 def _asked_of(
     reference: Reference, part: list[ScoredSentence], docs: list[Document]
 ) -> list[ScoredSentence] | None:
@@ -539,9 +544,11 @@ def _asked_of(
             return None
     title = docs[part[0].doc_index].metadata.get("title", "")
     asked = reference.asked_terms() - terms([title])[0]
-    if not asked:  # "What does clause 3.2 say?": its opening, and a heading's first sentence
+    if not asked:  # "What does clause 3.2 say?": all it says; of a heading, its first sentence
         heading = part[0].start in lead_starts(docs[part[0].doc_index])
-        return part[: 2 if heading or not _ends_sentence(part[0].text) else 1]
+        lead_in = part[0].text.rstrip().endswith(":")  # "8.2 … if the other party:", items
+        heading = heading or not (_ends_sentence(part[0].text) or lead_in)
+        return part[: 2 if heading else PART_SENTENCES]
     held = [found & asked for found in terms([s.text for s in part])]
     if asked - frozenset().union(*held):
         return None

@@ -245,6 +245,15 @@ def test_a_named_part_is_quoted(runtime, question: str, quoted: str) -> None:  #
     assert cited.supporting_sentence.startswith(quoted)
 
 
+def test_a_clause_is_quoted_whole_with_its_items(runtime) -> None:  # noqa: ANN001
+    answer = ask(runtime, "What does clause 5.1 say?")
+    assert answer.text == (
+        "5.1. Until the Goods are sold, the Buyer shall: [1] (a) keep the Goods in a dry store "
+        "below 25 degrees; [1] (b) insure the Goods against fire and theft; and [2] (c) return "
+        "empty containers within 60 days. [2]"
+    ), answer.text  # the clause runs on into the next chunk
+
+
 def test_a_heading_is_quoted_with_its_first_sentence(runtime) -> None:  # noqa: ANN001
     answer = ask(runtime, "What does section 3 say?")
     assert answer.text.startswith("3. Payment [1] 3.1. The Buyer shall pay")
