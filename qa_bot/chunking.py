@@ -37,8 +37,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # it heads; 14: a saved web page is read without its header, footer, cookie notice and the
 # teasers beside its story, a definition list as a list, and a table cell's inline code without
 # a space before its comma; 15: a table's row is one sentence, "incl." and "excl." end none,
-# "200 ms." may end one).
-SPLITTING_VERSION = 15
+# "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that span
+# the page).
+SPLITTING_VERSION = 16
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -87,6 +88,10 @@ _WRAPPED_WIDTH = 0.6
 # No one wraps prose this narrow: a paragraph whose longest line is shorter is a list, an
 # address or verse ("Ingredients / 2 eggs / 300 ml milk"), each line its own.
 _NARROWEST_WRAP = 40
+# The share of a paragraph's lines that may be wider than the width it wraps at, when it has
+# lines enough to tell a column by.
+_WIDER_LINES = 0.2
+_COLUMN_LINES = 10
 # Lines joined at most without a sentence ending in them: a longer run is not wrapped prose but
 # a table, a log or code, whose lines read better alone than as one endless sentence.
 _MAX_WRAPPED_LINES = 10
@@ -451,7 +456,7 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 
 def _unwrap(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     texts = [text[start:end] for start, end in lines]
-    width = max(len(line.strip()) for line in texts)
+    width = _text_width(texts)
     start, first, unended = lines[0][0], texts[0], 0
     for (_, end), (next_start, _), line, next_line in zip(
         lines, lines[1:], texts, texts[1:], strict=False
@@ -461,6 +466,15 @@ def _unwrap(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]
             yield start, end
             start, first, unended = next_start, next_line, 0
     yield start, lines[-1][1]
+
+
+def _text_width(lines: list[str]) -> int:
+    """How wide a paragraph's wrapped lines are: about its longest, but not a few wider lines
+    above a narrower column (a two-column paper's title over its columns, a table's row)."""
+    lengths = sorted((len(line.strip()) for line in lines), reverse=True)
+    column = lengths[int(len(lengths) * _WIDER_LINES)]
+    narrower = len(lengths) >= _COLUMN_LINES and column < _WRAPPED_WIDTH * lengths[0]
+    return column if narrower else lengths[0]
 
 
 def _wraps(first: str, line: str, next_line: str, width: int) -> bool:

@@ -430,6 +430,40 @@ def test_a_short_line_before_a_capital_is_a_heading_not_a_wrap() -> None:
     ]
 
 
+def _sentences(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in split_sentences(text)]
+
+
+def test_a_columns_lines_wrap_under_a_wider_title() -> None:
+    # A two-column paper's page: a line spans both columns, the text wraps at half the width.
+    column = "\n".join(
+        [
+            "Dense networks of low-cost particulate matter",
+            "sensors promise street-level air quality maps",
+            "in the busiest cities, such as the city of",
+            "Leeds, where the battery-powered nodes rarely",
+            "last more than a few weeks. We present the",
+            "DutyAir scheme, which adapts the sampling rate",
+            "of each node to the recent variability of its",
+            "readings across the whole deployment of the",
+            "LoRa network in the city centre and beyond.",
+            "It runs on every node of the network.",
+        ]
+    )
+    wide = "We release the firmware and the data set of the deployment, which spans both columns."
+    sentences = [one_line(s) for s in _sentences(f"{wide}\n{column}")]
+    assert sentences == [
+        wide,
+        "Dense networks of low-cost particulate matter sensors promise street-level air quality "
+        "maps in the busiest cities, such as the city of Leeds, where the battery-powered nodes "
+        "rarely last more than a few weeks.",
+        "We present the DutyAir scheme, which adapts the sampling rate of each node to the "
+        "recent variability of its readings across the whole deployment of the LoRa network in "
+        "the city centre and beyond.",
+        "It runs on every node of the network.",
+    ]
+
+
 def test_a_narrow_paragraph_is_a_line_each() -> None:
     # Nobody wraps prose under 40 characters: these are a list's lines, not one sentence. A
     # line that goes on in lower case still wraps.
