@@ -38,8 +38,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # teasers beside its story, a definition list as a list, and a table cell's inline code without
 # a space before its comma; 15: a table's row is one sentence, "incl." and "excl." end none,
 # "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that span
-# the page).
-SPLITTING_VERSION = 16
+# the page; 17: a numbered heading over a clause that opens with its number, "2. Term" over
+# "2.1 This Agreement starts…", heads it).
+SPLITTING_VERSION = 17
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -324,9 +325,15 @@ def _signs_off(text: str, span: Span) -> bool:
 
 def _opens_sentence(text: str, span: Span) -> bool:
     """Whether a sentence opens as text under a heading does: not "2 combines with…", where
-    a subscript's line break ("O\n2") split one sentence into two lines."""
+    a subscript's line break ("O\n2") split one sentence into two lines; but "2.1 This
+    Agreement starts…", a clause under its heading "2. Term"."""
     first = text[span.start]
-    return first.isupper() or first in "\"'“‘([`" or opens_list_item(text, span.start)
+    return (
+        first.isupper()
+        or first in "\"'“‘([`"
+        or opens_list_item(text, span.start)
+        or _CLAUSE.match(text, span.start) is not None
+    )
 
 
 def _is_run_in_heading(text: str, span: Span, following: Span) -> bool:
@@ -497,6 +504,8 @@ def _wraps(first: str, line: str, next_line: str, width: int) -> bool:
     return width >= _NARROWEST_WRAP and len(line.strip()) >= _WRAPPED_WIDTH * width
 
 
+# A clause that opens with its number: "2.1 This Agreement", "4.1. The Buyer".
+_CLAUSE = re.compile(r"\d{1,3}(?:\.\d{1,3})+\.?[ \t]+[\"“(]?[A-Z]")
 # A list item's or clause's number: "2", "4.1", "12.3.4", or a Roman numeral up to 39.
 _LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})*|x{0,3}(?:ix|iv|v?i{0,3})")
 

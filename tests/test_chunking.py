@@ -120,6 +120,8 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ),
         ("Q: Can I pay later?\nA: Yes, within 30 days.", ["Q: Can I pay later?"]),
         ("Problem: none. It works.", []),
+        # A contract's numbered heading over its first clause.
+        ("2. Term\n2.1 This Agreement starts on 1 March.", ["2. Term"]),
         # A numbered heading run in with its text, as in minutes.
         ("3. Office move. The office moves on 1 May.", ["3. Office move."]),
         # Nothing follows: nothing is introduced.
