@@ -25,6 +25,7 @@ _NUMBERING_LABELS = (
     "part",
     "point",
     "question",
+    "reference",
     "rule",
     "section",
     "step",
@@ -50,8 +51,8 @@ _WORD_NUMBERS = {word: i + 1 for words in (_ORDINALS, _CARDINALS) for i, word in
 _SUB = r"(?:\s?\((?P<sub>[a-z]|\d{1,2}|[ivx]{1,4})\))?"
 # A capital letter names a part only beside its label, and the document's line must say both.
 _NAMED = re.compile(
-    rf"(?:\b(?P<label>{_ANY_LABEL})s?|(?P<section_sign>§))\s*"
-    rf"(?P<number>{_NUMBER}|(?-i:[A-Z]))(?![\w.]*\d){_SUB}(?:[.,;:?!)]|\s|$)",
+    rf"(?:\b(?P<label>{_ANY_LABEL})s?|(?P<section_sign>§))\s*\[?"
+    rf"(?P<number>{_NUMBER}|(?-i:[A-Z]))(?![\w.]*\d)\]?{_SUB}(?:[.,;:?!)]|\s|$)",
     re.IGNORECASE,
 )
 _WORDED = re.compile(
@@ -66,12 +67,14 @@ _BARE = re.compile(
     re.IGNORECASE,
 )
 _OPENING = re.compile(
-    rf"[ \t]*(?:(?P<label>{_LABEL})[ \t]+|§[ \t]*)?\(?(?P<number>{_NUMBER})"
+    rf"[ \t]*(?:(?P<label>{_LABEL})[ \t]+|§[ \t]*)?[(\[]?(?P<number>{_NUMBER})"
     r"(?P<mark>[.:)\]]?)(?:\s|$|[-–—])",
     re.IGNORECASE,
 )
 # A sentence opening an item of a list within a part: "(b) …", "b) …", "(iv) …".
 _ITEM = re.compile(r"\s*(?:\([a-z]{1,4}\)|[a-z]\))\s", re.IGNORECASE)
+# "[3]": a paper's marker of an entry in its list of references.
+_CITED = re.compile(r"\[(?P<number>\d{1,3})\]")
 # "And 4.1?": a dotted number that is all a question names.
 _DOTTED = re.compile(rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+)(?![\w%]|\.\d){_SUB}")
 # Words that ask for a part's text and nothing in particular about it, besides the words that
@@ -132,8 +135,8 @@ class Reference:
         if self.by_label:
             return rf"[ \t]*{re.escape(self.label)}[ \t]+{number}[.:)\]]?{end}"
         openings = [
-            rf"(?:{_LABEL}[ \t]+|§[ \t]*)\(?{number}[.:)\]]?{end}",
-            rf"\(?{number}[.:)\]]{end}",
+            rf"(?:{_LABEL}[ \t]+|§[ \t]*)[(\[]?{number}[.:)\]]?{end}",
+            rf"[(\[]?{number}[.:)\]]{end}",
         ]
         if "." in self.number:
             openings.append(rf"{number}{end}")
@@ -188,6 +191,9 @@ def find_reference(question: str) -> Reference | None:
         word = (match.group("ordinal") or match.group("cardinal")).lower()
         label = (match.group("label") or match.group("label2")).lower()
         return Reference(str(_WORD_NUMBERS[word]), label, _without(question, match))
+    match = _CITED.search(question)
+    if match:  # "What is [3]?": a paper's reference by its marker
+        return Reference(match.group("number"), "reference", _without(question, match))
     match = _BARE.search(question) or _DOTTED.search(question)
     if match:
         end = match.end("sub") + 1 if match.group("sub") else match.end("number")
@@ -209,7 +215,7 @@ def _opening(sentence: str) -> tuple[str | None, bool]:
     if match is None:
         return None, False
     number = match.group("number").lower()
-    bracketed = match.group(0).lstrip().startswith("(")
+    bracketed = match.group(0).lstrip().startswith(("(", "["))
     # "3 people died" opens with a count, not a part: a bare number needs its mark or label.
     if match.group("mark") or "." in number or bracketed or match.group(0).lstrip()[0] == "§":
         return number, bracketed

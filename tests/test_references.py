@@ -274,6 +274,24 @@ def test_a_run_in_heading_is_quoted_with_its_first_sentence(
     assert answer.text.startswith("2. Office move. [1] The Berlin office will move"), answer.text
 
 
+def test_a_papers_reference_is_found_by_its_marker(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    assert find_reference("What is reference [3]?").number == "3"
+    assert find_reference("What is [12]?").label == "reference"
+    assert opening_number("[3] H. Crilley et al. Evaluation of a sensor.") == "3"
+    paper = (
+        "Low-cost sensing\n\nOptical counters drift in humid air [2]. Radios cost energy [1].\n\n"
+        "References\n\n[1] A. Augustin. A study of LoRa. Sensors, 2016.\n\n"
+        "[2] H. Crilley. Evaluation of a low-cost optical particle counter. AMT, 2018.\n"
+    )
+    runtime = open_sample_runtime(tmp_path, embedder, {"paper.md": paper})
+    answer = ask(runtime, "What is reference [2]?")
+    assert answer.text.startswith("[2] H. Crilley. [1] Evaluation of a low-cost optical"), (
+        answer.text
+    )
+
+
 def test_an_item_the_part_lacks_is_not_quoted_as_it(runtime) -> None:  # noqa: ANN001
     answer = ask(runtime, "What does clause 5.1(f) say?")
     assert answer.abstained or answer.confidence < REFERENCE_CONFIDENCE
