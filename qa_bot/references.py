@@ -25,7 +25,6 @@ _NUMBERING_LABELS = (
     "part",
     "point",
     "question",
-    "reference",
     "rule",
     "section",
     "step",
@@ -74,7 +73,9 @@ _OPENING = re.compile(
 # A sentence opening an item of a list within a part: "(b) …", "b) …", "(iv) …".
 _ITEM = re.compile(r"\s*(?:\([a-z]{1,4}\)|[a-z]\))\s", re.IGNORECASE)
 # "[3]": a paper's marker of an entry in its list of references.
-_CITED = re.compile(r"\[(?P<number>\d{1,3})\]")
+_CITED = re.compile(
+    r"(?:\b(?:references?|refs?\.?|citations?|sources?)\s*)?\[(?P<number>\d{1,3})\]", re.I
+)
 # "And 4.1?": a dotted number that is all a question names.
 _DOTTED = re.compile(rf"(?<![\w.])(?P<number>\d{{1,3}}(?:\.\d{{1,3}})+)(?![\w%]|\.\d){_SUB}")
 # Words that ask for a part's text and nothing in particular about it, besides the words that
