@@ -39,8 +39,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # a space before its comma; 15: a table's row is one sentence, "incl." and "excl." end none,
 # "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that span
 # the page; 17: a numbered heading over a clause that opens with its number, "2. Term" over
-# "2.1 This Agreement starts…", heads it).
-SPLITTING_VERSION = 17
+# "2.1 This Agreement starts…", heads it; 18: a table's rows are the items of the lead-in or
+# heading over them).
+SPLITTING_VERSION = 18
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -262,8 +263,9 @@ def list_items(text: str, sentences: Sequence[Span], index: int, limit: int) -> 
             break
         if marked != opens_list_item(text, item.start):
             break
+        row = _TABLE_CELLS in text[item.start : item.end]  # a table's rows are its items
         if not marked and not (
-            _is_heading_line(text, item) or (a_line_each and _is_line(text, item))
+            row or _is_heading_line(text, item) or (a_line_each and _is_line(text, item))
         ):
             break
         end += 1

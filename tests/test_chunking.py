@@ -196,6 +196,13 @@ def test_headings_and_questions_introduce_what_follows(text: str, leads: list[st
         ("Pancakes\n\nIngredients\n2 eggs\n300 ml milk", 0),
         # A paragraph of prose is no item.
         ("Notes\n\nThe cells are large. They last long.", 0),
+        # A table's rows, however long, are the items of the lead-in over them.
+        (
+            "The export has these columns:\n\nColumn: date | Meaning: The day on which the "
+            "expense was paid by a member of the team\n\nColumn: amount | Meaning: How much it "
+            "was\n\nThe file is UTF-8.",
+            2,
+        ),
     ],
 )
 def test_list_items_after_a_lead_in_or_heading(text: str, items: int) -> None:
