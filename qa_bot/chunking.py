@@ -40,8 +40,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that span
 # the page; 17: a numbered heading over a clause that opens with its number, "2. Term" over
 # "2.1 This Agreement starts…", heads it; 18: a table's rows are the items of the lead-in or
-# heading over them).
-SPLITTING_VERSION = 18
+# heading over them; 19: a speaker's question in a transcript heads nothing).
+SPLITTING_VERSION = 19
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -77,6 +77,11 @@ _RUN_IN_HEADING = re.compile(r"(?:\d{1,3}\.(?:\d{1,3}\.?)*|[IVX]{1,4}\.)\s+(?:\S
 # A field's line, a label and its value ("Phone: +353 21 477 0000", "Date: 4 May 2026"), is
 # no heading, though "Chapter 3: The Return" is.
 _FIELD = re.compile(r"[^:\n]{1,30}:[ \t]+[^\n]*[\d@+/]")
+# A turn of a transcript: a time, a speaker's name in capitals, or both ("[00:02:22] ALICE:").
+_SPEAKER = re.compile(
+    r"(?m)^(?=[ \t]*(?:\[\d{1,2}:\d{2}(?::\d{2})?\]|\d{1,2}:\d{2}:\d{2}\b"
+    r"|[A-Z][A-Z.'-]+(?:[ \t][A-Z][A-Z.'-]+){0,2}[ \t]*:))"
+)
 # A labelled problem or question and the labelled answer after it, as troubleshooting guides
 # and FAQs write them ("Problem: …" then "Solution: …"; "Q: …" then "A: …").
 _POSED = re.compile(r"(?i)(?:problem|symptom|issue|fault|question|q)[ \t]*:")
@@ -206,11 +211,14 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
     or more short lines in a row, is a list's item, not a heading; but the first of them can
     head the rest (list_items).
     """
-    # A line of code (between backticks: loaders.markup) heads nothing.
+    # A line of code (between backticks: loaders.markup) heads nothing; nor does what is said
+    # in a transcript: a speaker's question is answered by whoever speaks next, if at all.
+    spoken = _spoken(text, sentences)
     lines = [
         _is_heading_line(text, s) and not _FIELD.match(text, s.start) and text[s.start] != "`"
         for s in sentences
     ]
+    lines = [line and not said for line, said in zip(lines, spoken, strict=True)]
     leads = [False] * len(sentences)
     index = 0
     while index < len(sentences):
@@ -219,7 +227,7 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
             following = sentences[index + 1] if index + 1 < len(sentences) else None
             if following is not None:
                 asks = _asks(text, sentence) and not _asks(text, following)
-                asks = asks and not _signs_off(text, following)
+                asks = asks and not _signs_off(text, following) and not spoken[index]
                 poses = _POSED.match(text, sentence.start) and _RESOLVED.match(
                     text, following.start
                 )
@@ -310,6 +318,20 @@ def _asks(text: str, span: Span) -> bool:
     """A question of the text's own: not one in quotes, which a story reports ('He asked,
     "Are you ready?"'), nor an editor's "[citation needed?]"."""
     return text[span.start : span.end].endswith("?")
+
+
+def _spoken(text: str, sentences: Sequence[Span]) -> list[bool]:
+    """Which sentences are in a speaker's turn of a transcript: on a line that opens with a
+    time ("[00:02:22]") or a speaker's name in capitals ("ALICE:")."""
+    if not sentences:
+        return []
+    first = text.rfind("\n", 0, sentences[0].start) + 1
+    last = sentences[-1].end
+    turns = {m.start() for m in _SPEAKER.finditer(text, first, last)}
+    if not turns:
+        return [False] * len(sentences)
+    lines = [first, *(m.end() for m in _NEWLINE.finditer(text, first, last))]
+    return [lines[bisect.bisect_right(lines, s.start) - 1] in turns for s in sentences]
 
 
 def _signs_off(text: str, span: Span) -> bool:

@@ -120,6 +120,12 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ),
         ("Q: Can I pay later?\nA: Yes, within 30 days.", ["Q: Can I pay later?"]),
         ("Problem: none. It works.", []),
+        # A transcript: a speaker's question is answered, if at all, by whoever speaks next.
+        (
+            "[00:00:18] BOB: Hi. Are tablets in scope? It was unclear.\n\n"
+            "[00:00:26] ALICE: They are not.\n\nALICE: What do you advise?\n\nBOB: Native.",
+            [],
+        ),
         # A contract's numbered heading over its first clause.
         ("2. Term\n2.1 This Agreement starts on 1 March.", ["2. Term"]),
         # A numbered heading run in with its text, as in minutes.
