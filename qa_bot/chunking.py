@@ -40,8 +40,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that span
 # the page; 17: a numbered heading over a clause that opens with its number, "2. Term" over
 # "2.1 This Agreement starts…", heads it; 18: a table's rows are the items of the lead-in or
-# heading over them; 19: a speaker's question in a transcript heads nothing).
-SPLITTING_VERSION = 19
+# heading over them; 19: a speaker's question in a transcript heads nothing; 20: HTML's and
+# Markdown's headings of a level the document repeats read with the heading above them).
+SPLITTING_VERSION = 20
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

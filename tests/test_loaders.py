@@ -306,6 +306,24 @@ def test_an_unmarked_html_header_row_over_a_column_of_figures_names_it(tmp_path:
     assert text == "Plan: Free | Price: 0 euros\n\nPlan: Pro | Price: 8 euros"
 
 
+def test_headings_of_a_level_the_document_repeats_read_with_the_heading_above(
+    tmp_path: Path,
+) -> None:
+    changelog = (
+        "# Changelog\n\n## 2.4.0 - 2025-05-20\n\n### Added\n\n- Prune.\n\n### Removed\n\n"
+        "- Python 3.8.\n\n## 2.3.0 - 2025-04-01\n\n### Added\n\n- Restore.\n\n"
+        "## Credits\n\nThanks to all.\n"
+    )
+    assert _loaded(tmp_path / "CHANGELOG.md", changelog).text == (
+        "Changelog\n\n2.4.0 - 2025-05-20\n\nAdded (2.4.0 - 2025-05-20)\n\n• Prune.\n\n"
+        "Removed (2.4.0 - 2025-05-20)\n\n• Python 3.8.\n\n2.3.0 - 2025-04-01\n\n"
+        "Added (2.3.0 - 2025-04-01)\n\n• Restore.\n\nCredits\n\nThanks to all."
+    )
+    # Headings no level of which repeats read as written.
+    guide = "# Guide\n\n## Setup\n\n### Windows\n\nRun it.\n\n## Usage\n\n### Flags\n\nUse -v.\n"
+    assert "(" not in _loaded(tmp_path / "guide.md", guide).text
+
+
 @pytest.mark.parametrize("name", ["guide.html", "guide.md"])
 def test_a_fragment_or_a_markdown_note_keeps_its_header_and_footer(
     tmp_path: Path, name: str

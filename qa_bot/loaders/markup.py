@@ -77,6 +77,7 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
             tag.decompose()
     _number_list_items(soup)
     _read_term_lists(soup)
+    _qualify_repeated_headings(soup)
     parts = []
     if main_part:
         parts = soup.find_all(lambda tag: tag.name == "main" or tag.get("role") == "main")
@@ -113,6 +114,30 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     if not title or (headline and _names_the_site(title, headline)):
         title = headline
     return text, title
+
+
+def _qualify_repeated_headings(soup: BeautifulSoup) -> None:
+    """Where a document repeats its headings of a level, each heading of that level reads with
+    the heading it sits under: a changelog's "Added" as "Added (2.3.0 - 2025-04-01)", and its
+    "Removed" too; a guide's "Email" as "Email (Notifications)". Alone, such a heading says
+    nothing of which one it is, to a search or to a reader of the answer."""
+    headings = [(int(h.name[1]), _words(h), h) for h in soup.find_all(_HEADING_TAGS)]
+    seen: set[tuple[int, str]] = set()
+    repeating: set[int] = set()
+    for level, text, _ in headings:
+        if text and (level, text.lower()) in seen:
+            repeating.add(level)
+        seen.add((level, text.lower()))
+    above: list[tuple[int, str]] = []  # the open headings, outermost first
+    for level, text, heading in headings:
+        while above and above[-1][0] >= level:
+            above.pop()
+        if level in repeating and above and text:
+            heading.append(f" ({above[-1][1]})")
+        above.append((level, text))
+
+
+_HEADING_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 
 
 def _words(tag: Tag) -> str:
