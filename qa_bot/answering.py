@@ -17,7 +17,14 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa_bot.answers import NOT_FOUND, Answer, Source
-from qa_bot.chunking import Span, as_item, list_items, one_line, opens_list_item
+from qa_bot.chunking import (
+    TABLE_CELLS,
+    Span,
+    as_item,
+    list_items,
+    one_line,
+    opens_list_item,
+)
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
 from qa_bot.keyword import question_terms, terms
@@ -217,7 +224,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             best = quoted[0]
             follower = _following(best, docs) if best.led else None
             chosen = self._choose(
-                [with_items(s, docs) for s in quoted],
+                [with_items(whole_row(s, docs), docs) for s in quoted],
                 with_items(follower, docs, steps=True) if follower else None,
             )
         parts = []
@@ -385,6 +392,18 @@ def _following(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
         return None
     text = doc.page_content[after.start : after.end]
     return ScoredSentence(sentence.doc_index, after.start, after.end, text, 0.0, 0.0, 0.0)
+
+
+def whole_row(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:
+    """A sentence of a table's row is quoted with the row it is in: "Pass None if the file has
+    no header row." says which option only as "Name: header | … | Description: Pass None…"."""
+    text = docs[sentence.doc_index].page_content
+    start = text.rfind("\n", 0, sentence.start) + 1
+    end = text.find("\n", sentence.end)
+    end = len(text) if end < 0 else end
+    if (start, end) == (sentence.start, sentence.end) or TABLE_CELLS not in text[start:end]:
+        return sentence
+    return replace(sentence, start=start, end=end, text=text[start:end])
 
 
 def with_items(

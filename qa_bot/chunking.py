@@ -34,15 +34,17 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # hold a list whole; 11: a code block's lines, between backticks, are what a heading over them
 # introduces; 12: a labelled problem heads its solution, a letter's closing answers no question,
 # "ext." and "tel." end no sentence; 13: a heading at the foot of a page goes over with the text
-# it heads; 14: a saved web page is read without its header, footer, cookie notice and the
-# teasers beside its story, a definition list as a list, and a table cell's inline code without
-# a space before its comma; 15: a table's row is one sentence, "incl." and "excl." end none,
-# "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that span
-# the page; 17: a numbered heading over a clause that opens with its number, "2. Term" over
+# it heads; 14: a saved web page is read without its header, footer, cookie notice and the teasers
+# beside its story, a definition list as a list, and a table cell's inline code without a space
+# before its comma; 15: a table's row is one sentence (undone in 21), "incl." and "excl." end
+# none, "200 ms." may end one; 16: a column's lines wrap at the column's width under lines that
+# span the page; 17: a numbered heading over a clause that opens with its number, "2. Term" over
 # "2.1 This Agreement starts…", heads it; 18: a table's rows are the items of the lead-in or
 # heading over them; 19: a speaker's question in a transcript heads nothing; 20: HTML's and
-# Markdown's headings of a level the document repeats read with the heading above them).
-SPLITTING_VERSION = 20
+# Markdown's headings of a level the document repeats read with the heading above them; 21: a
+# table row's sentences are sentences again: each scores on its own, and an answer quotes the row
+# whole).
+SPLITTING_VERSION = 21
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -63,7 +65,7 @@ _HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
 # A line ending like this is not continued by the next one.
 _LINE_END = re.compile(r"""[.!?…:]["'”’)\]]*\s*$""")
 # What parts a table row's cells (loaders.tables).
-_TABLE_CELLS = " | "
+TABLE_CELLS = " | "
 # Lines that stand alone: markdown headings and table rows.
 _BLOCK_LINE = re.compile(r"\s*[#|]")
 # The start of a list item: a bullet, or a number or letter with "." or ")".
@@ -132,11 +134,6 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
     spans: list[Span] = []
     for line_start, line_end in _segments(text):
         cursor = line_start
-        # A table's row (loaders.tables) is read whole: "Fee (GBP, excl. VAT): 6,500" cut after
-        # "excl." would part a value from its column's name.
-        if _TABLE_CELLS in text[line_start:line_end]:
-            _append_trimmed(spans, text, cursor, line_end, offset)
-            continue
         for match in _SENTENCE_END.finditer(text, line_start, line_end):
             end = match.end()
             if _is_abbreviation(text, cursor, match.start()) or not _next_starts_sentence(
@@ -272,7 +269,7 @@ def list_items(text: str, sentences: Sequence[Span], index: int, limit: int) -> 
             break
         if marked != opens_list_item(text, item.start):
             break
-        row = _TABLE_CELLS in text[item.start : item.end]  # a table's rows are its items
+        row = TABLE_CELLS in text[item.start : item.end]  # a table's rows are its items
         if not marked and not (
             row or _is_heading_line(text, item) or (a_line_each and _is_line(text, item))
         ):

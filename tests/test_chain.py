@@ -246,6 +246,24 @@ def test_a_section_the_question_matches_is_quoted_from_its_opening(
     ), reply.text
 
 
+def test_a_sentence_of_a_table_row_is_quoted_with_its_row(runtime: Runtime, tmp_path: Path) -> None:
+    (tmp_path / "api.html").write_text(
+        "<html><body><h1>read_table</h1><p>Reads a delimited file.</p><table>"
+        "<tr><th>Name</th><th>Default</th><th>Description</th></tr>"
+        "<tr><td>header</td><td>0</td><td>Row number of the column names. Pass None if the "
+        "file has no header row.</td></tr>"
+        "<tr><td>delimiter</td><td>,</td><td>Field separator.</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    reply = _ask(runtime, "How do I read a file that has no header row?")
+    assert reply.text == (
+        "Name: header | Default: 0 | Description: Row number of the column names. Pass None if "
+        "the file has no header row. [1]"
+    ), reply.text
+    assert reply.citations[0].supporting_sentence.startswith("Name: header")
+
+
 def test_a_faqs_answer_is_quoted_with_the_steps_it_goes_on_to(
     runtime: Runtime, tmp_path: Path
 ) -> None:

@@ -37,9 +37,13 @@ def test_sentences_respect_abbreviations_and_initials() -> None:
         "At 46 E. Main St. it took 6 p.m. Eastern.",
         "It is incl. VAT.",
     ]
-    # A table's row is read whole.
+    # A table's row keeps "excl." with its cell; its sentences are sentences (an answer quotes
+    # the row whole: answering.whole_row).
     text = "Item: Onboarding | Fee (GBP, excl. VAT): 4,000 | Notes: Once. Paid upfront."
-    assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "Item: Onboarding | Fee (GBP, excl. VAT): 4,000 | Notes: Once.",
+        "Paid upfront.",
+    ]
 
 
 def test_line_breaks_end_sentences_and_offsets_are_absolute() -> None:
