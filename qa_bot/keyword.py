@@ -120,11 +120,10 @@ class QuestionTerms:
 
     def share(self, held: frozenset[str], weights: Mapping[str, float] | None = None) -> float:
         """The (weighted) share of the wanted terms that a text holding `held` has."""
+        weight = weights.__getitem__ if weights is not None else lambda _: 1.0
         wanted = self.wanted(held)
-        total = sum(weights[t] for t in wanted) if weights is not None else len(wanted)
-        found = wanted & held
-        have = sum(weights[t] for t in found) if weights is not None else len(found)
-        return have / total if total else 0.0
+        total = sum(map(weight, wanted))
+        return sum(map(weight, wanted & held)) / total if total else 0.0
 
 
 def question_terms(question: str) -> QuestionTerms:

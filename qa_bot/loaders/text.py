@@ -51,7 +51,8 @@ def extract_txt(path: Path, data: bytes) -> Extracted:
 
 # An email's quoting: ">" or "> >" before each line of an earlier message.
 _QUOTE_MARKS = re.compile(r"^(?:>[ \t]?)+", re.MULTILINE)
-# A message's header lines, as a saved or pasted email opens.
+# A message's header lines, as a saved or pasted email opens, within its first characters.
+_HEAD_CHARS = 2000
 _HEADER = re.compile(r"(?:From|To|Cc|Bcc|Sent|Date|Subject|Reply-To):[ \t]", re.IGNORECASE)
 _SUBJECT = re.compile(
     r"^Subject:[ \t]*(?:(?:re|fw|fwd|aw|wg|sv|vs)[ \t]*:[ \t]*)*(.*)$", re.I | re.M
@@ -70,7 +71,7 @@ def unquote_email(text: str) -> str:
 def email_subject(text: str) -> str | None:
     """An email's subject, without "RE:" and "FW:": its title, where the first line would be
     "From: Hannah Okafor <hannah@example.com>"."""
-    lines = [line for line in text.lstrip().splitlines()[:8] if line.strip()]
+    lines = [line for line in text.lstrip()[:_HEAD_CHARS].splitlines()[:8] if line.strip()]
     if len(lines) < 2 or not all(_HEADER.match(line) for line in lines[:2]):
         return None
     found = _SUBJECT.search("\n".join(lines))
