@@ -190,14 +190,17 @@ def _pages_of(
     or problem at the foot of a page heads the text on the next one, so it goes over with it,
     as a typesetter would have moved it."""
     pages = [list(spans) for _, spans in groupby(pieces, key=lambda span: page_at(span.start))]
-    if len(pages) > 1:
-        leading = {
-            s.start for s, lead in zip(pieces, introduces(text, pieces), strict=True) if lead
-        }
-        for before, after in pairwise(pages):
-            while len(before) > 1 and before[-1].start in leading:
-                after.insert(0, before.pop())
+    for before, after in pairwise(pages):
+        # What leads is told by the sentences beside it: a few on each side of the break.
+        seam = before[-_SEAM:] + after[:_SEAM]
+        leading = {s.start for s, lead in zip(seam, introduces(text, seam), strict=True) if lead}
+        while len(before) > 1 and before[-1].start in leading:
+            after.insert(0, before.pop())
     return pages
+
+
+# How many sentences on each side of a page break tell whether a page ends with a heading.
+_SEAM = 4
 
 
 def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
