@@ -43,8 +43,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # heading over them; 19: a speaker's question in a transcript heads nothing; 20: HTML's and
 # Markdown's headings of a level the document repeats read with the heading above them; 21: a
 # table row's sentences are sentences again: each scores on its own, and an answer quotes the row
-# whole).
-SPLITTING_VERSION = 21
+# whole; 22: so do a .docx's repeated headings, as 20).
+SPLITTING_VERSION = 22
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

@@ -655,6 +655,23 @@ def test_an_unmarked_docx_header_row_over_a_column_of_figures_names_it(tmp_path:
     )
 
 
+def test_docx_headings_of_a_level_it_repeats_read_with_the_heading_above(
+    tmp_path: Path,
+) -> None:
+    document = docx.Document()
+    document.add_heading("Travel", level=1)
+    document.add_heading("Scope", level=2)
+    document.add_paragraph("All staff.")
+    document.add_heading("Expenses", level=1)
+    document.add_heading("Scope", level=2)
+    document.add_paragraph("Meals and hotels.")
+    document.add_heading("Limits", level=2)
+    assert _docx_text(document, tmp_path / "policy.docx") == (
+        "Travel\n\nScope (Travel)\n\nAll staff.\n\nExpenses\n\nScope (Expenses)\n\n"
+        "Meals and hotels.\n\nLimits (Expenses)"
+    )
+
+
 def test_docx_table_styles_based_on_each_other_are_read(tmp_path: Path) -> None:
     document = docx.Document()
     table = document.add_table(rows=2, cols=2, style="Light Grid Accent 1")

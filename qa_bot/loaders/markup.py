@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
+from qa_bot.loaders.headings import qualifiers
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.text import decode_text
@@ -117,24 +118,13 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
 
 
 def _qualify_repeated_headings(soup: BeautifulSoup) -> None:
-    """Where a document repeats its headings of a level, each heading of that level reads with
-    the heading it sits under: a changelog's "Added" as "Added (2.3.0 - 2025-04-01)", and its
-    "Removed" too; a guide's "Email" as "Email (Notifications)". Alone, such a heading says
-    nothing of which one it is, to a search or to a reader of the answer."""
-    headings = [(int(h.name[1]), _words(h), h) for h in soup.find_all(_HEADING_TAGS)]
-    seen: set[tuple[int, str]] = set()
-    repeating: set[int] = set()
-    for level, text, _ in headings:
-        if text and (level, text.lower()) in seen:
-            repeating.add(level)
-        seen.add((level, text.lower()))
-    above: list[tuple[int, str]] = []  # the open headings, outermost first
-    for level, text, heading in headings:
-        while above and above[-1][0] >= level:
-            above.pop()
-        if level in repeating and above and text:
-            heading.append(f" ({above[-1][1]})")
-        above.append((level, text))
+    """Headings of a level the document repeats read with the one above (headings.py)."""
+    tags = soup.find_all(_HEADING_TAGS)
+    for tag, above in zip(
+        tags, qualifiers([(int(t.name[1]), _words(t)) for t in tags]), strict=True
+    ):
+        if above is not None:
+            tag.append(f" ({above})")
 
 
 _HEADING_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6"]

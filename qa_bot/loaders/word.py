@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
+from qa_bot.loaders.headings import qualifiers
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.titles import usable_title
@@ -76,6 +77,7 @@ class _WordReader:
     def __init__(self, document: Document) -> None:
         self.document = document
         self.list_numbers = _ListNumbers(document)
+        self.headings_above = _headings_above(document)
 
     def blocks(self, story: BaseOxmlElement) -> Iterator[str]:
         """The paragraphs and table rows of a story (the body, a cell, a text box, a note).
@@ -87,6 +89,8 @@ class _WordReader:
             if element.tag == _WML + "p":
                 boxes: list[BaseOxmlElement] = []
                 text = _docx_paragraph_text(element, boxes).strip()
+                if (above := self.headings_above.get(element)) is not None:
+                    text = f"{text} ({above})"
                 label = self.list_numbers.label(element)  # an empty item is counted too
                 yield f"{label} {text}" if label and text else text
                 for box in boxes:  # a text box is read after the paragraph it is anchored in
@@ -146,6 +150,23 @@ class _WordReader:
             if bold is not None:
                 return _is_on(bold)
         return False
+
+
+def _headings_above(document: Document) -> dict[BaseOxmlElement, str]:
+    """The body's headings of a level the document repeats, each with the text of the heading
+    it sits under (headings.py): a policy's "Scope" reads as "Scope (Travel)"."""
+    headings = []
+    for paragraph in document.paragraphs:
+        style = paragraph.style.name.lower() if paragraph.style is not None else ""
+        if level := _HEADING_STYLE.fullmatch(style):
+            text = " ".join(_docx_paragraph_text(paragraph._p, []).split())
+            headings.append((paragraph._p, int(level.group(1) or 0), text))
+    above = qualifiers([(level, text) for _, level, text in headings])
+    return {p: a for (p, _, _), a in zip(headings, above, strict=True) if a is not None}
+
+
+# Word's heading styles by level; "Title" is above "Heading 1".
+_HEADING_STYLE = re.compile(r"heading (\d)|title")
 
 
 class _ListNumbers:
