@@ -204,6 +204,7 @@ def _number_items(pages: list[str]) -> list[str]:
 _EDGE_ROWS = 2
 _FURNITURE_SHARE = 0.4
 _NUMBER = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -229,11 +230,11 @@ class PageFurniture:
         for index, page in enumerate(pages):
             keys = {_key(page[i]) for i in _edge_lines(page)}
             same.update(keys)
-            for key in {_counting(text, height) for text, height in keys}:
+            for text, counting in {(text, _counting(text, height)) for text, height in keys}:
                 # The offsets from this page's index at which the line's numbers would count
                 # pages.
-                offsets = {int(n) - index for n in _NUMBER.findall(key[0])[:4]}
-                numbered.setdefault((_NUMBER.sub("#", key[0]), key[1]), Counter()).update(offsets)
+                offsets = {int(n) - index for n in _NUMBER.findall(text)[:4]}
+                numbered.setdefault(counting, Counter()).update(offsets)
         return cls(
             repeated=frozenset(key for key, count in same.items() if count >= needed),
             counting=frozenset(
@@ -272,10 +273,7 @@ class PageFurniture:
 
     def _is_furniture(self, line: Line) -> bool:
         text, height = _key(line)
-        counting = _counting(text, height)
-        return (text, height) in self.repeated or (
-            (_NUMBER.sub("#", counting[0]), counting[1]) in self.counting
-        )
+        return (text, height) in self.repeated or _counting(text, height) in self.counting
 
 
 def _edge_lines(page: list[Line]) -> set[int]:
@@ -293,9 +291,9 @@ def _row(page: list[Line], index: int) -> float:
 
 
 def _counting(text: str, height: int | None) -> tuple[str, int | None]:
-    """A line that may count pages, and its height if that must match too: a number alone
-    ("3") could be any figure, "Page 3 of 12" hardly."""
-    return text, height if not re.search(r"[^\W\d_]", text) else None
+    """A line that may count pages, its numbers as "#", and its height if that must match
+    too: a number alone ("3") could be any figure, "Page 3 of 12" hardly."""
+    return _NUMBER.sub("#", text), None if _LETTER.search(text) else height
 
 
 def _key(line: Line) -> tuple[str, int | None]:
