@@ -18,6 +18,11 @@ from tests.conftest import SAMPLE_DOC
 from tests.factories import make_pdf
 
 
+def _ingest(runtime: Runtime, path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    ingest_paths([path], runtime.store, show_progress=False)
+
+
 def _ask(runtime: Runtime, question: str, history: list[Turn] | None = None):
     return runtime.chain.invoke({"question": question, "history": history or []})
 
@@ -57,14 +62,14 @@ def test_follow_up_uses_the_conversation(sample_runtime: Runtime) -> None:
 def test_a_follow_up_that_names_nothing_earlier_is_searched_in_the_conversations_context(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    (tmp_path / "faq.txt").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "faq.txt",
         "IT help\n\nNew laptops\n\nLaptops are replaced every four years. To request one "
         "early, ask your line manager to approve a request in the portal.\n\n"
         "Standard models are:\n\n• Dell Latitude 7440\n\n• Apple MacBook Pro 14-inch\n\n"
         "Wi-Fi\n\nThe guest network is BW-Guest. Its password changes every Monday.\n",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path / "faq.txt"], runtime.store, show_progress=False)
     first = _ask(runtime, "How do I request a new laptop?")
     assert not first.abstained
     history = [Turn("How do I request a new laptop?", first.standalone_query, first.text)]
@@ -150,16 +155,16 @@ def test_a_sentence_over_a_page_break_is_answered_whole_without_the_footer(
 def test_a_table_row_is_answered_with_its_column_names(runtime: Runtime, tmp_path: Path) -> None:
     rows = [("North", "12 t", "14 t", "Jane Doe"), ("South", "9 t", "3 t", "Omar Haddad")]
     table = "".join(f"<tr>{''.join(f'<td>{cell}</td>' for cell in row)}</tr>" for row in rows)
-    (tmp_path / "orchards.html").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "orchards.html",
         "<html><head><title>Untitled Document</title></head><body>"
         "<h1>Valley Orchards annual report</h1>"
         "<p>Valley Orchards runs two orchards in the Lune valley.</p>"
         "<table><tr><th>Orchard</th><th>Harvest 2024</th><th>Harvest 2025</th><th>Manager</th>"
         f"</tr>{table}</table>"
         "<p>The south orchard was replanted in 2025 after a frost in April.</p></body></html>",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path / "orchards.html"], runtime.store, show_progress=False)
 
     answer = _ask(runtime, "Who manages the South orchard?")
     assert answer.text.startswith(
@@ -225,15 +230,15 @@ def test_a_section_the_question_matches_is_quoted_from_its_opening(
 ) -> None:
     # "Refunds" is what the question asks about: the section's first sentence alone ("You can
     # cancel at any time.") does not answer it, the section does.
-    (tmp_path / "pricing.html").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "pricing.html",
         "<html><body><h1>Pricing</h1><p>Widgetly has three plans. All plans include "
         "unlimited notes.</p><h2>Refunds</h2><p>You can cancel at any time. We refund the "
         "unused part of a yearly plan within 14 days of the request.</p><h2>Student "
         "discount</h2><p>Students get 50% off the Pro plan with a university email address."
         "</p></body></html>",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path], runtime.store, show_progress=False)
     reply = _ask(runtime, "Can I get a refund?")
     assert reply.text == (
         "You can cancel at any time. [1] We refund the unused part of a yearly plan within 14 "
@@ -247,15 +252,15 @@ def test_a_section_the_question_matches_is_quoted_from_its_opening(
 
 
 def test_a_sentence_of_a_table_row_is_quoted_with_its_row(runtime: Runtime, tmp_path: Path) -> None:
-    (tmp_path / "api.html").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "api.html",
         "<html><body><h1>read_table</h1><p>Reads a delimited file.</p><table>"
         "<tr><th>Name</th><th>Default</th><th>Description</th></tr>"
         "<tr><td>header</td><td>0</td><td>Row number of the column names. Pass None if the "
         "file has no header row.</td></tr>"
         "<tr><td>delimiter</td><td>,</td><td>Field separator.</td></tr></table></body></html>",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path], runtime.store, show_progress=False)
     reply = _ask(runtime, "How do I read a file that has no header row?")
     assert reply.text == (
         "Name: header | Default: 0 | Description: Row number of the column names. Pass None if "
@@ -267,14 +272,14 @@ def test_a_sentence_of_a_table_row_is_quoted_with_its_row(runtime: Runtime, tmp_
 def test_a_faqs_answer_is_quoted_with_the_steps_it_goes_on_to(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    (tmp_path / "faq.md").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "faq.md",
         "# IT FAQ\n\n## How do I reset my password?\n\nUse the self-service portal. You "
         "need your phone for a code.\n\n1. Open the portal.\n2. Enter the code.\n\n"
         "Call the desk if it fails.\n\n## How do I get a laptop?\n\nAsk your manager.\n\n"
         "- Dell Latitude\n- ThinkPad X1\n",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path], runtime.store, show_progress=False)
     reply = _ask(runtime, "How do I reset my password?")
     assert reply.text == (
         "Use the self-service portal. [1] You need your phone for a code. 1. Open the portal. "
@@ -285,15 +290,15 @@ def test_a_faqs_answer_is_quoted_with_the_steps_it_goes_on_to(
 
 
 def test_a_readmes_code_is_what_its_heading_introduces(runtime: Runtime, tmp_path: Path) -> None:
-    (tmp_path / "README.md").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "README.md",
         "# fastcsv\n\nfastcsv reads CSV files quickly. It needs Python 3.10.\n\n"
         "## Installation\n\n```bash\npip install fastcsv\n```\n\n"
         "On Windows you also need the Visual C++ runtime.\n\n## Usage\n\n```python\n"
         'import fastcsv\nrows = fastcsv.read("data.csv")\n```\n\n'
         "The read function returns a list of dictionaries.\n",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path], runtime.store, show_progress=False)
     reply = _ask(runtime, "How do I install fastcsv?")
     assert reply.text.startswith("`pip install fastcsv` [1]"), reply.text
     # "Usage" heads its code: it is no sentence of the installation's.
@@ -301,15 +306,15 @@ def test_a_readmes_code_is_what_its_heading_introduces(runtime: Runtime, tmp_pat
 
 
 def test_a_lead_in_is_quoted_with_its_list(runtime: Runtime, tmp_path: Path) -> None:
-    (tmp_path / "guide.md").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "guide.md",
         "# Office guide\n\n## Getting here\n\nThe office is at Friedrichstrasse 120, Berlin. "
         "There is no car park.\n\n## Benefits\n\nAll employees receive:\n\n"
         "- a monthly public transport ticket\n- a gym membership at Urban Sports\n"
         "- 30 euros a month for lunch\n\n## Contacts\n\n- Reception: +49 30 1234 5678\n"
         "- HR: Lena Vogel, hr@acme.example\n",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path / "guide.md"], runtime.store, show_progress=False)
 
     answer = _ask(runtime, "What benefits do employees get?")
     assert answer.text == (
@@ -395,7 +400,9 @@ def test_a_long_list_is_quoted_whole(runtime: Runtime, tmp_path: Path) -> None:
         for word in ("one", "two", "three", "four", "five", "six", "seven", "eight")
     ]
     spices = [f"{n} pinches of spice {n}" for n in range(1, LIST_ITEMS + 4)]
-    (tmp_path / "lasagne.txt").write_text(
+    _ingest(
+        runtime,
+        tmp_path / "lasagne.txt",
         "Lasagne\n\nA rich lasagne for a family dinner.\n\nIngredients\n"
         + "\n".join(ingredients)
         + "\n\nMethod\n"
@@ -403,9 +410,7 @@ def test_a_long_list_is_quoted_whole(runtime: Runtime, tmp_path: Path) -> None:
         + "\n\nSpices\n"
         + "\n".join(spices)
         + "\n\nServes six.\n",
-        encoding="utf-8",
     )
-    ingest_paths([tmp_path], runtime.store, show_progress=False)
 
     reply = _ask(runtime, "What are the ingredients?")
     assert reply.text == " • ".join(["Ingredients", *ingredients]) + " [1]"
@@ -422,8 +427,7 @@ def test_the_words_that_frame_a_question_do_not_lower_its_confidence(
 ) -> None:
     # "How many eggs?" asks about eggs: "how" and "many" are in no line of the recipe, and when
     # they counted as terms the line "2 eggs" held only a third of the question.
-    (tmp_path / "pancakes.txt").write_text(RECIPE, encoding="utf-8")
-    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    _ingest(runtime, tmp_path / "pancakes.txt", RECIPE)
     docs = build_retriever(runtime.settings, runtime.store).invoke("How many eggs?")
     answerer = ExtractiveAnswerer(runtime.embedder, reranker=runtime.reranker)
     signals, scored = answerer.signals("How many eggs?", docs)
