@@ -18,6 +18,50 @@ from qa_bot.references import find_reference
 
 # "And the FAQ?" after "Summarize the handbook": the same request, of another document.
 _ANOTHER = re.compile(r"(?:and|what\s+about|how\s+about)\s+(?P<subject>[^?]+?)[\s?.]*", re.I)
+# Words that open a question of its own: "And how heavy is it?" asks something new.
+_ASKING = {
+    "how",
+    "what",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "which",
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "has",
+    "have",
+    "had",
+}
+# Requests that open a question with a capital: "Summarize the handbook" names no "Summarize".
+_REQUESTS = {"summarize", "summarise", "describe", "explain", "list", "give", "show", "define"}
+_MONTHS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+}
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
 _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
 _POSSESSIVES = {"his", "her", "its", "their"}
@@ -96,6 +140,78 @@ _QUESTION_WORDS = (
 )
 
 
+# Whom a pronoun means after "Who is Nora's brother?": "he" is the brother, "she" Nora.
+_MALE = {
+    "brother",
+    "father",
+    "son",
+    "husband",
+    "uncle",
+    "nephew",
+    "grandfather",
+    "grandson",
+    "boyfriend",
+    "king",
+    "prince",
+    "dad",
+    "stepfather",
+    "stepson",
+}
+_FEMALE = {
+    "sister",
+    "mother",
+    "daughter",
+    "wife",
+    "aunt",
+    "niece",
+    "grandmother",
+    "granddaughter",
+    "girlfriend",
+    "queen",
+    "princess",
+    "mum",
+    "mom",
+    "stepmother",
+    "stepdaughter",
+}
+_PLURAL = {
+    "parents",
+    "children",
+    "siblings",
+    "brothers",
+    "sisters",
+    "sons",
+    "daughters",
+    "cousins",
+    "grandparents",
+    "grandchildren",
+}
+_POSSESSIVE = re.compile(r"(.+?)['’]s")
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What the conversation is about: a name, and what of it was asked ("Nora's brother")."""
+
+    name: str
+    owned: str = ""
+    named: bool = True
+    owner: bool = False  # named with "'s": "Luther's translation" is about Luther
+
+    def __str__(self) -> str:
+        return f"{self.name}'s {self.owned}" if self.owned else self.name
+
+    def meant_by(self, pronoun: str) -> str:
+        """The owner, or the relative asked about when the pronoun fits them."""
+        if pronoun in {"he", "him", "his"}:
+            relatives = _MALE
+        elif pronoun in {"she", "her"}:
+            relatives = _FEMALE
+        else:
+            relatives = _PLURAL if pronoun in {"they", "them", "their"} else set()
+        return str(self) if self.owned.rsplit(" ", 1)[-1] in relatives else self.name
+
+
 @dataclass(frozen=True)
 class Turn:
     """One exchange of the conversation, as the condenser and the prompts see it."""
@@ -110,13 +226,16 @@ def condense(question: str, history: list[Turn]) -> str:
     if not history:
         return question
     previous = history[-1].standalone
-    if find_overview(previous) is not None and (other := _ANOTHER.fullmatch(question)):
-        return f"Summarize {other.group('subject')}"
+    other = _another(question)
+    if other and find_overview(previous) is not None:
+        return f"Summarize {other}"
     earlier = find_reference(previous) if find_reference(question) is not None else None
     if earlier is not None:  # "And clause 3.3?" after clause 3.2: the old number must not stay
         previous = earlier.rest
     subject = _subject(previous)
-    if not subject or subject.lower() in question.lower():
+    if other and earlier is None:
+        return _asked_of(previous, subject, other)
+    if not subject.name or subject.name.lower() in question.lower():
         return question
     words = [w.lower() for w in _WORD.findall(question)]
     if any(w in _SUBJECT_PRONOUNS | _POSSESSIVES for w in words):
@@ -135,9 +254,34 @@ def in_context(question: str, history: list[Turn]) -> str | None:
         return None
     subject = _subject(history[-1].standalone)
     question = question.strip()
-    if not subject or subject.lower() in question.lower():
+    if not subject.name or subject.name.lower() in question.lower():
         return None
     return f"{question} ({subject})"
+
+
+def _another(question: str) -> str | None:
+    """What "And the Aero 200?" or "What about under the old policy?" asks about, if that is
+    what the question is."""
+    match = _ANOTHER.fullmatch(question)
+    if match is None:
+        return None
+    other = match.group("subject")
+    words = [w.lower() for w in _WORD.findall(other)]
+    if not words or words[0] in _ASKING or not _content(words) and not _YEAR.search(other):
+        return None  # "And how heavy is it?", "And why?": a question of its own
+    return other
+
+
+def _asked_of(previous: str, subject: _Subject, other: str) -> str:
+    """The previous question asked of something else: its named subject or year swapped for
+    the new one ("How heavy is the Aero 300?" -> "the 500 Pro"), else the new one added."""
+    named = re.sub(r"^the\s+", "", other, flags=re.I)
+    if subject.named and subject.name in previous and (named[:1].isupper() or named[:1].isdigit()):
+        return previous.replace(subject.name, named, 1)
+    years, year = set(_YEAR.findall(previous)), _YEAR.search(other)
+    if year and len(years) == 1:
+        return previous.replace(years.pop(), year.group(0))
+    return f"{previous.rstrip(' ?.')} {other}?"
 
 
 def make_condenser() -> RunnableLambda:
@@ -149,22 +293,35 @@ def make_condenser() -> RunnableLambda:
     return RunnableLambda(_run, name="condense_question")
 
 
-def _subject(query: str) -> str:
-    names = _names(query)
-    if names:
-        return max(names, key=len)
+def _subject(query: str) -> _Subject:
+    named = _named(query)
+    if named:
+        return max(named, key=lambda subject: len(subject.name) + 2 * subject.owner)
     content = _content([w for w in _WORD.findall(query)])
-    return " ".join(content[-4:])
+    return _Subject(" ".join(content[-4:]), named=False)
 
 
-def _names(text: str) -> list[str]:
-    """Runs of capitalised words, not counting a capitalised first word that is a question word."""
+def _named(text: str) -> list[_Subject]:
+    """Runs of capitalised words, not counting a capitalised first word that is a question word;
+    a run that ends in a possessive keeps the noun after it ("Nora's brother")."""
     tokens = _WORD.findall(text)
-    names, run = [], []
+    named, run = [], []
     for index, token in enumerate(tokens):
-        capital = token[0].isupper() and not (index == 0 and token.lower() in _QUESTION_WORDS)
-        if (
-            capital
+        capital = (
+            token[0].isupper()
+            and token.lower() not in _MONTHS  # "17 July 1505" is a date, not a name
+            and not (index == 0 and token.lower() in _QUESTION_WORDS | _REQUESTS)
+        )
+        owner = _POSSESSIVE.fullmatch(token)
+        proper = index + 1 < len(tokens) and tokens[index + 1][0].isupper()
+        number = token[0].isdigit() and run  # "Aero 200", "Super Bowl 50"
+        if owner and capital and not proper:
+            run.append(owner.group(1))
+            named.append(_Subject(" ".join(run), _owned(tokens[index + 1 :]), owner=True))
+            run = []
+        elif (
+            number
+            or capital
             and token.lower() not in _SUBJECT_PRONOUNS | _POSSESSIVES | {"i"}
             or (
                 run
@@ -176,27 +333,36 @@ def _names(text: str) -> list[str]:
             run.append(token)
         else:
             if run:
-                names.append(" ".join(run))
+                named.append(_Subject(" ".join(run)))
             run = []
     if run:
-        names.append(" ".join(run))
-    return names
+        named.append(_Subject(" ".join(run)))
+    return named
+
+
+def _owned(after: list[str]) -> str:
+    """The relative a possessive name is asked about: "brother", "younger sister"; else ""."""
+    for words in (after[:1], after[:2]):
+        if words and words[-1] in _MALE | _FEMALE | _PLURAL and all(w.islower() for w in words):
+            return " ".join(words)
+    return ""
 
 
 def _content(words: list[str]) -> list[str]:
-    return [w for w in words if w.lower() not in _QUESTION_WORDS and len(w) > 2]
+    return [w for w in words if w.lower() not in _QUESTION_WORDS | _REQUESTS and len(w) > 2]
 
 
-def _replace_pronoun(question: str, subject: str) -> str:
-    if not _names(subject) and not subject[:1].isupper():
+def _replace_pronoun(question: str, subject: _Subject) -> str:
+    if not subject.named:
         return question  # only a named subject reads naturally in place of a pronoun
 
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
         lower = word.lower()
+        meant = subject.meant_by(lower)
         if lower in _POSSESSIVES:
-            return f"{subject}'s"
-        return subject
+            return f"{meant}'s"
+        return meant
 
     pattern = r"\b(he|she|it|they|him|them|his|her|its|their)\b"
     return re.sub(pattern, swap, question, count=1, flags=re.IGNORECASE)

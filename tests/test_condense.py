@@ -41,3 +41,33 @@ def test_another_document_after_an_overview_is_summarized_too() -> None:
     # After a question about the text, "And …?" asks it of something else.
     history = [_turn("Who chaired the meeting?")]
     assert condense("And the pancakes?", history) != "Summarize the pancakes"
+
+
+def test_a_pronoun_after_a_possessive_means_whom_it_can() -> None:
+    history = [_turn("Who is Nora's brother?")]
+    assert condense("Where did he go after Dublin?", history) == (
+        "Where did Nora's brother go after Dublin?"
+    )
+    assert condense("Who is she marrying?", history) == "Who is Nora marrying?"
+    history = [_turn("What was the name of Michael Dolan's boat?")]
+    assert condense("Who is his sister?", history) == "Who is Michael Dolan's sister?"
+    history = [_turn("How many of Warsaw's inhabitants spoke Polish?")]
+    assert condense("What was its GDP?", history) == "What was Warsaw's GDP?"
+    history = [_turn("Who was Helen Marsh's younger sister?")]
+    assert condense("When was she born?", history) == "When was Helen Marsh's younger sister born?"
+
+
+def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
+    history = [_turn("How much does the Aero 300 weigh?")]
+    assert condense("What about the 500 Pro?", history) == "How much does the 500 Pro weigh?"
+    assert condense("And the Aero 200?", history) == "How much does the Aero 200 weigh?"
+    # A question of its own is not a "what about": it keeps the subject, number and all.
+    assert condense("And how loud is it?", history) == "And how loud is Aero 300?"
+    history = [_turn("What are the core hours under the 2024 policy?")]
+    assert condense("And in 2023?", history) == "What are the core hours under the 2023 policy?"
+    history = [_turn("Can I work from abroad?")]
+    assert condense("What about under the old policy?", history) == (
+        "Can I work from abroad under the old policy?"
+    )
+    history = [_turn("Summarize the handbook")]
+    assert condense("And how long is it?", history) == "And how long is it? (handbook)"
