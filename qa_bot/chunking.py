@@ -43,8 +43,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # heading over them; 19: a speaker's question in a transcript heads nothing; 20: HTML's and
 # Markdown's headings of a level the document repeats read with the heading above them; 21: a
 # table row's sentences are sentences again: each scores on its own, and an answer quotes the row
-# whole; 22: so do a .docx's repeated headings, as 20).
-SPLITTING_VERSION = 22
+# whole; 22: so do a .docx's repeated headings, as 20; 23: "M.Sc." and "a.k.a." end no sentence,
+# and reportlab's "(anonymous)" is no title).
+SPLITTING_VERSION = 23
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -56,9 +57,11 @@ _ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sr jr st mt ft no nos vs etc e.g i.e cf al fig figs eq approx dept est
     inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt rev
-    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds ext tel incl excl
+    gov sen rep pres u.s u.k u.n a.m p.m ca c vol pp ed eds ext tel incl excl attn
     """.split()
 )
+# Dotted abbreviations of short parts, not all capitals: degrees ("M.Sc.", "Ph.D."), "a.k.a.".
+_DOTTED = re.compile(r"(?:[a-z]{1,3}\.)+[a-z]{1,3}")
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
 _NEWLINE = re.compile("\n")
 _HYPHEN_BREAK = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
@@ -541,7 +544,8 @@ def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
     word_start = period_at
     while word_start > sentence_start and not text[word_start - 1].isspace():
         word_start -= 1
-    word = text[word_start:period_at].lstrip("(\"'“‘").lower()
+    written = text[word_start:period_at].lstrip("(\"'“‘")
+    word = written.lower()
     # Single letters are initials ("J. R. R. Tolkien"); a number opening a sentence numbers a
     # list item or a clause ("2. Bake it", "4.1. The Buyer", "iv. Rest"). After a figure, "ms"
     # and "ft" are units: "200 ms." ends a sentence where "Ms." opens a name.
@@ -552,6 +556,8 @@ def _is_abbreviation(text: str, sentence_start: int, period_at: int) -> bool:
         before -= 1
     unit = sentence_start < before < word_start and text[before - 1].isdigit()
     short = word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    # Capitals only ("S.W.A.T.", "N.T.") may end a sentence, as initials may not.
+    short = short or _DOTTED.fullmatch(word) is not None and not written.isupper()
     return (short and not (unit and word in _UNITS)) or list_number
 
 

@@ -30,6 +30,11 @@ def test_sentences_respect_abbreviations_and_initials() -> None:
     assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
     text = "Call tel. 555 0100."
     assert [text[s.start : s.end] for s in split_sentences(text)] == [text]
+    text = "She holds an M.Sc. in Computer Science and a Ph.D. from TU Munich. Attn. Mr Lee."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "She holds an M.Sc. in Computer Science and a Ph.D. from TU Munich.",
+        "Attn. Mr Lee.",
+    ]
     # After a figure, "ms" is a unit, which may end a sentence; a letter is not.
     text = "Ms. Lee timed it at 200 ms. At 46 E. Main St. it took 6 p.m. Eastern. It is incl. VAT."
     assert [text[s.start : s.end] for s in split_sentences(text)] == [

@@ -538,6 +538,7 @@ def test_a_pdf_without_a_real_title_takes_its_running_header(
     [
         ("Untitled Document", "Harvest Notes"),
         ("report_final.docx", "Harvest Notes"),
+        ("(anonymous)", "Harvest Notes"),  # what reportlab writes when given no title
         ("", "Harvest Notes"),
         ("Title IX and the Draft", "Title IX and the Draft"),
         # A site's name beside the headline goes; a subtitle after a colon stays.

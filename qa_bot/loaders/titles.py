@@ -13,12 +13,13 @@ def title_from_text(text: str) -> str | None:
     return None
 
 
-# What tools write when the author gave no title, and markings that are not titles.
+# What tools write when the author gave no title (reportlab's "(anonymous)"), and markings that
+# are not titles.
 _PLACEHOLDER_TITLE = re.compile(
     r"untitled(?: document)?|no title|title|(?:document|presentation|book|slide) ?\d*"
     r"|powerpoint presentation|microsoft \w+ - .*|\S+\.(?:docx?|pdf|rtf|odt|pptx?|xlsx?|txt|html?"
     r"|md|tex|dvi|indd)|(?:strictly )?confidential|draft|internal(?: use only)?|proprietary"
-    r"|do not distribute",
+    r"|do not distribute|\(?anonymous\)?",
     re.IGNORECASE,
 )
 
