@@ -44,8 +44,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # Markdown's headings of a level the document repeats read with the heading above them; 21: a
 # table row's sentences are sentences again: each scores on its own, and an answer quotes the row
 # whole; 22: so do a .docx's repeated headings, as 20; 23: "M.Sc." and "a.k.a." end no sentence,
-# and reportlab's "(anonymous)" is no title).
-SPLITTING_VERSION = 23
+# and reportlab's "(anonymous)" is no title; 24: note marks ("[5]", "[citation needed]") go,
+# and so do a web page's struck-out text and its source's line breaks).
+SPLITTING_VERSION = 24
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

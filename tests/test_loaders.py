@@ -285,7 +285,7 @@ def test_a_pages_own_header_footer_and_cookie_banner_are_not_its_text(tmp_path: 
     assert text == (
         "Pruning\n\nBy Ana Ruiz\n\nPrune pear trees in late winter.\n\nUpdated 4 March\n\n"
         "Cookies\n\nThe shop's cookies keep your basket.\n\nSharing fruit\n\n"
-        "Share your pears with the club or the school\neach autumn.\n\nTip: sharpen your shears "
+        "Share your pears with the club or the school each autumn.\n\nTip: sharpen your shears "
         "first."
     )
 
@@ -859,3 +859,31 @@ def test_iter_files_recurses_and_skips_hidden(tmp_path: Path) -> None:
     (tmp_path / ".git" / "config.txt").write_text("x")
     (tmp_path / "two.md").write_text("x")
     assert [p.name for p in iter_files([tmp_path])] == ["one.txt", "two.md"]
+
+
+def test_a_saved_encyclopedia_page_loses_its_note_marks_and_edit_links(tmp_path: Path) -> None:
+    # Left in, "[5]" reads as the answer's own citation marker, and ".[5] She" ends no sentence.
+    page = """<html><body><main><h2>History<span class="mw-editsection">[<a href="#">edit</a>]
+</span></h2><p>Nordvik was founded in 1952.<sup class="reference"><a href="#c5">[5]</a></sup>
+She led it<sup>[a]</sup> for years.</p></main></body></html>"""
+    text = _loaded(tmp_path / "nordvik.html", page).text
+    assert text == "History\n\nNordvik was founded in 1952. She led it for years."
+    # Copied as text, the marks come with it; an index in code is no mark.
+    path = tmp_path / "nordvik.txt"
+    path.write_text("It was founded in 1952.[5][6] She led it,[7] she said.\nUse arr[0] first.\n")
+    assert load_document(path).text == (
+        "It was founded in 1952. She led it, she said.\nUse arr[0] first.\n"
+    )
+
+
+def test_a_shop_pages_struck_old_price_goes_and_source_lines_are_not_its_lines(
+    tmp_path: Path,
+) -> None:
+    page = """<html><body><main><h1>Acme Kettle</h1><div class="price">
+  <s>$59.99</s>
+  <span class="now">$39.99</span>
+</div><p>Boils a litre
+in two minutes.</p><pre>line one
+line two</pre></main></body></html>"""
+    text = _loaded(tmp_path / "kettle.html", page).text
+    assert text == "Acme Kettle\n\n$39.99\n\nBoils a litre in two minutes.\n\n`line one`\n`line two`"

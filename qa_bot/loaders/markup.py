@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
 from qa_bot.loaders.headings import qualifiers
+from qa_bot.loaders.notes import is_note_mark, without_note_marks
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.text import decode_text
@@ -33,7 +34,7 @@ def extract_md(path: Path, data: bytes) -> Extracted:
     markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     html = markdown.render(text).encode("utf-8")
     body, heading = _read_html(path, html, main_part=False)
-    return body, title or heading, ()
+    return without_note_marks(body), title or heading, ()
 
 
 # A YAML front matter block (Jekyll, Hugo, Obsidian notes) is metadata, not text: left in, it
@@ -44,8 +45,24 @@ _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 def extract_html(path: Path, data: bytes) -> Extracted:
-    text, title = _read_html(path, data, main_part=True)
-    return text, title, ()
+    text, title = _read_html(path, _unwrap_source_lines(data), main_part=True)
+    return without_note_marks(text), title, ()
+
+
+def _unwrap_source_lines(data: bytes) -> bytes:
+    """A page's source lines are not its lines: outside <pre>, a line break in the source is a
+    space, as a browser shows it. Else a price block's "<s>$329.99</s>\n<b>$249.99</b>" and a
+    sentence wrapped in the source would stand on lines of their own."""
+    pieces, last = [], 0
+    for kept in _PREFORMATTED.finditer(data):
+        pieces += [_SOURCE_BREAK.sub(b" ", data[last : kept.start()]), kept.group(0)]
+        last = kept.end()
+    pieces.append(_SOURCE_BREAK.sub(b" ", data[last:]))
+    return b"".join(pieces)
+
+
+_PREFORMATTED = re.compile(rb"<(pre|textarea)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SOURCE_BREAK = re.compile(rb"[ \t]*\r?\n[ \t\r\n]*")
 
 
 def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | None]:
@@ -69,6 +86,8 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     # Menus, banners and hidden parts are not the document.
     for tag in soup.find_all(_is_page_chrome):
         tag.decompose()
+    if main_part:
+        _drop_marks(soup)
     # Nor is a whole page's own <header> or <footer> (HTML gives it the banner's and footer's
     # roles), one not inside an article or section; but a header that holds the page's
     # headline (<h1>) is a simple page's own. A fragment or a Markdown note has no page around
@@ -271,6 +290,20 @@ _LIST_STYLES = {
     "i": "lowerRoman",
     "I": "upperRoman",
 }
+
+
+def _drop_marks(soup: BeautifulSoup) -> None:
+    """What a saved web page shows beside its text, not as part of it: a struck-out old price
+    ("<s>$329.99</s> $249.99"), and an encyclopedia's note marks ("[5]") and "[edit]" links."""
+    for tag in soup.find_all(["s", "del", "strike"]):
+        tag.decompose()
+    for tag in soup.find_all(_is_mark):
+        tag.decompose()
+
+
+def _is_mark(tag: Tag) -> bool:
+    classes = tag.get("class") or []
+    return (tag.name == "sup" and is_note_mark(tag.get_text())) or "mw-editsection" in classes
 
 
 def _is_page_chrome(tag: Tag) -> bool:

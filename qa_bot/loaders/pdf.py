@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from qa_bot.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from qa_bot.loaders.document import PAGE_SEPARATOR, Extracted, PageSpan
+from qa_bot.loaders.notes import without_note_marks
 from qa_bot.loaders.numbering import BULLET
 from qa_bot.loaders.tables import has_figures, names_columns, table_lines
 from qa_bot.loaders.text import normalise_newlines
@@ -40,6 +41,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
         raw = [table_rows(page_lines(page)) for page in reader.pages]
         furniture = PageFurniture.find(raw)
         texts = _number_items([_mark_bullets(text) for text in furniture.strip(raw)])
+        texts = [without_note_marks(text) for text in texts]
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0

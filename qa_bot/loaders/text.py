@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
+from qa_bot.loaders.notes import without_note_marks
 
 
 def decode_text(path: Path, data: bytes) -> str:
@@ -46,7 +47,7 @@ def normalise_newlines(text: str) -> str:
 
 def extract_txt(path: Path, data: bytes) -> Extracted:
     text = decode_text(path, data)
-    return unquote_email(text), email_subject(text), ()
+    return without_note_marks(unquote_email(text)), email_subject(text), ()
 
 
 # An email's quoting: ">" or "> >" before each line of an earlier message.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
 from qa_bot.loaders.headings import qualifiers
+from qa_bot.loaders.notes import without_note_marks
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.titles import usable_title
@@ -37,7 +38,7 @@ def extract_docx(path: Path, data: bytes) -> Extracted:
         for note in notes:
             if note.get(_WML + "type") is None:  # not a separator line
                 blocks.extend(reader.blocks(note))
-    text = "\n\n".join(block for block in blocks if block)
+    text = without_note_marks("\n\n".join(block for block in blocks if block))
     title = usable_title(document.core_properties.title)
     if not title:
         for para in document.paragraphs:
