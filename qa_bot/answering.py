@@ -356,8 +356,11 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             if (opens_document and start == 0) or not _items_after(doc, start)
         }
         waiting: list[tuple[int, int]] = []
+        asked = _exercises(doc)
         for sentence in sentences:
-            if sentence.start not in leads:
+            if sentence.start in asked:
+                answered_by[(doc_index, sentence.start)] = None
+            elif sentence.start not in leads:
                 answered_by.update(dict.fromkeys(waiting, sentence))
                 waiting = []
             elif opens_document and sentence.start == 0 and not sentence.text.endswith("?"):
@@ -381,6 +384,25 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             placed.add(key)
             kept.append(sentence)
     return kept
+
+
+def _exercises(doc: Document) -> set[int]:
+    """Sentences that ask rather than tell, as a chapter's review questions do: a question that
+    introduces no answer, and every item of a list of questions ("1. What happens in the S
+    phase?", "2. List the stages of mitosis."). Quoted, they answer nothing."""
+    text, leads = doc.page_content, lead_starts(doc)
+    spans = chunk_sentences(doc)
+    asks = [text[s.start : s.end].rstrip().endswith("?") for s in spans]
+    asked = {s.start for s, ask in zip(spans, asks, strict=True) if ask and s.start not in leads}
+    run: list[int] = []
+    for index, span in enumerate([*spans, None]):
+        if span is not None and opens_list_item(text, span.start):
+            run.append(index)
+            continue
+        if len(run) >= 2 and 2 * sum(asks[i] for i in run) >= len(run):
+            asked.update(spans[i].start for i in run)
+        run = []
+    return asked
 
 
 def _following(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence | None:

@@ -45,8 +45,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # table row's sentences are sentences again: each scores on its own, and an answer quotes the row
 # whole; 22: so do a .docx's repeated headings, as 20; 23: "M.Sc." and "a.k.a." end no sentence,
 # and reportlab's "(anonymous)" is no title; 24: note marks ("[5]", "[citation needed]") go,
-# and so do a web page's struck-out text and its source's line breaks).
-SPLITTING_VERSION = 24
+# and so do a web page's struck-out text and its source's line breaks; 25: a question in a list
+# of them leads to no answer).
+SPLITTING_VERSION = 25
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -233,6 +234,11 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
             if following is not None:
                 asks = _asks(text, sentence) and not _asks(text, following)
                 asks = asks and not _signs_off(text, following) and not spoken[index]
+                # An exercise is not answered by the next exercise ("1. What happens in the S
+                # phase?", "2. List the stages of mitosis.").
+                asks = asks and not (
+                    opens_list_item(text, sentence.start) and opens_list_item(text, following.start)
+                )
                 poses = _POSED.match(text, sentence.start) and _RESOLVED.match(
                     text, following.start
                 )

@@ -455,3 +455,26 @@ def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder
     assert answerer._choose([opening], replace(after, start=5)) == [opening]
     one = ExtractiveAnswerer(embedder, max_sentences=1)
     assert one._choose([opening, step], after) == [opening]
+
+
+def test_a_chapters_review_questions_are_not_its_answers(runtime: Runtime, tmp_path: Path) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "chapter.md",
+        "# Cell division\n\n## The cell cycle\n\nA cell spends most of its life in interphase. "
+        "During the S phase the cell copies its DNA, so that each chromosome has two sister "
+        "chromatids. Plant cells cannot form a cleavage furrow because of their rigid wall; "
+        "they build a cell plate instead.\n\n## Mitosis\n\nMitosis has five stages: prophase, "
+        "prometaphase, metaphase, anaphase and telophase.\n\n## Review questions\n\n"
+        "1. What happens during the S phase of interphase?\n"
+        "2. List the five stages of mitosis in order and describe one event in each.\n"
+        "3. Why can't plant cells form a cleavage furrow?\n"
+        "4. Explain the difference between mitosis and meiosis.\n",
+    )
+    for question, answer in [
+        ("What happens during S phase?", "During the S phase the cell copies its DNA"),
+        ("What are the stages of mitosis?", "Mitosis has five stages"),
+        ("Why can't plant cells form a cleavage furrow?", "Plant cells cannot form"),
+    ]:
+        reply = _ask(runtime, question)
+        assert reply.text.startswith(answer), (question, reply.text)
