@@ -603,9 +603,10 @@ def _ends_sentence(text: str) -> bool:
 
 
 def _overlaps(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> bool:
-    """The same text (from another chunk), or a sentence of a passage already quoted."""
+    """The same text (from another chunk, or another file, wrapped otherwise), or a sentence of
+    a passage already quoted."""
     return any(
-        c.text == candidate.text
+        one_line(c.text) == one_line(candidate.text)
         or (
             c.doc_index == candidate.doc_index
             and c.start < candidate.end

@@ -269,6 +269,8 @@ def _another(question: str) -> str | None:
     words = [w.lower() for w in _WORD.findall(other)]
     if not words or words[0] in _ASKING or not _content(words) and not _YEAR.search(other):
         return None  # "And how heavy is it?", "And why?": a question of its own
+    if any(w in _SUBJECT_PRONOUNS | _POSSESSIVES for w in words):
+        return None  # "And its warranty?": more of the same subject
     return other
 
 
@@ -314,7 +316,11 @@ def _named(text: str) -> list[_Subject]:
         )
         owner = _POSSESSIVE.fullmatch(token)
         proper = index + 1 < len(tokens) and tokens[index + 1][0].isupper()
-        number = token[0].isdigit() and run  # "Aero 200", "Super Bowl 50"
+        # A number in a name: "Aero 200", "Super Bowl 50", "the 500 Pro"; not a year before one,
+        # nor what a name's possessive counts ("Luther's 95 Theses").
+        after_owner = index > 0 and _POSSESSIVE.fullmatch(tokens[index - 1]) is not None
+        leading = proper and not _YEAR.fullmatch(token) and not after_owner
+        number = token[0].isdigit() and (bool(run) or leading)
         if owner and capital and not proper:
             run.append(owner.group(1))
             named.append(_Subject(" ".join(run), _owned(tokens[index + 1 :]), owner=True))

@@ -478,3 +478,13 @@ def test_a_chapters_review_questions_are_not_its_answers(runtime: Runtime, tmp_p
     ]:
         reply = _ask(runtime, question)
         assert reply.text.startswith(answer), (question, reply.text)
+
+
+def test_a_sentence_two_files_share_is_quoted_once(runtime: Runtime, tmp_path: Path) -> None:
+    sentence = "Store the vacuum at room temperature for the longest battery life."
+    (tmp_path / "aero200.txt").write_text(f"Aero 200 care\n\n{sentence}\n", encoding="utf-8")
+    wrapped = sentence.replace(" for the", "\nfor the")  # as a PDF's line would wrap it
+    _ingest(runtime, tmp_path / "aero300.txt", f"Aero 300 care\n\n{wrapped}\n")
+    ingest_paths([tmp_path / "aero200.txt"], runtime.store, show_progress=False)
+    reply = _ask(runtime, "How should I store the vacuum?")
+    assert one_line(reply.text).count("room temperature") == 1, reply.text

@@ -71,3 +71,6 @@ def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
     )
     history = [_turn("Summarize the handbook")]
     assert condense("And how long is it?", history) == "And how long is it? (handbook)"
+    # "And its warranty?" is more of the same subject.
+    history = [_turn("How heavy is the 500 Pro?")]
+    assert condense("And its warranty?", history) == "And 500 Pro's warranty?"
