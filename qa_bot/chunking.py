@@ -46,8 +46,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # whole; 22: so do a .docx's repeated headings, as 20; 23: "M.Sc." and "a.k.a." end no sentence,
 # and reportlab's "(anonymous)" is no title; 24: note marks ("[5]", "[citation needed]") go,
 # and so do a web page's struck-out text and its source's line breaks; 25: a question in a list
-# of them leads to no answer).
-SPLITTING_VERSION = 25
+# of them leads to no answer; 26: a FAQ's question line leads whole, what it says before the
+# question too).
+SPLITTING_VERSION = 26
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -256,6 +257,13 @@ def introduces(text: str, sentences: Sequence[Span]) -> list[bool]:
         elif not after_lead_in and list_items(text, sentences, index, 2) == 2:
             leads[index] = True  # "Ingredients" over "2 eggs", "300 ml milk"…
         index = end
+    # "My bin wasn't collected. What should I do?": a FAQ's question line, with what is said
+    # before its question, introduces the answer whole.
+    for index, (said, question) in enumerate(pairwise(sentences)):
+        line = Span(said.start, question.end)
+        short = len(text[line.start : line.end].split()) <= _HEADING_WORDS
+        if leads[index + 1] and _asks(text, question) and short and _is_line(text, line):
+            leads[index] = True
     return leads
 
 

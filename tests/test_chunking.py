@@ -147,6 +147,11 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ("I booked it. Can you send the invite?\nBest regards,\nHannah", []),
         # Questions in a row ask; they do not introduce one another.
         ("Who pays? When? Nobody knows.", ["When?"]),
+        # A FAQ's question line, with what is said before the question.
+        (
+            "My bin wasn't collected. What should I do?\nCheck the date.",
+            ["My bin wasn't collected.", "What should I do?"],
+        ),
         # A list's items, after a lead-in or three or more in a row, are not headings; the
         # first of three or more can head the others.
         ("We offer:\n\n25 days holiday\n\na pension\n\nAsk HR.", []),
