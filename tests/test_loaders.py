@@ -464,6 +464,11 @@ def test_a_pdf_tables_cells_read_a_row_a_line_under_their_columns_names(tmp_path
         *row(540, "Apples", "red"),
         *row(526, "Pears", "green"),
         *row(512, "Plums", "purple"),
+        # But a table's first column may number its rows.
+        (72, 494, "Table 3 bills the work."),
+        *row(480, "Pos.", "Item", "Total"),
+        *row(466, "1", "Design", "2,400.00"),
+        *row(452, "2", "Hosting", "240.00"),
     ]
     doc = load_document(make_drawn_pdf(tmp_path / "report.pdf", [page]))
     assert doc.text == (
@@ -474,7 +479,8 @@ def test_a_pdf_tables_cells_read_a_row_a_line_under_their_columns_names(tmp_path
         "Income | 2022: 1,006 | 2023: 1,214\n\nSurplus | 2022: 233 | 2023: 384\n\n"
         "Return | 2022: 3.5% | 2023: 4.5%\n\n"
         "1. Turn off the water.\n2. Fit the adapter.\n3. Fix the bracket.\n\n"
-        "Apples | red\n\nPears | green\n\nPlums | purple"
+        "Apples | red\n\nPears | green\n\nPlums | purple\n\nTable 3 bills the work.\n\n"
+        "Pos.: 1 | Item: Design | Total: 2,400.00\n\nPos.: 2 | Item: Hosting | Total: 240.00"
     )
     # A paragraph a row, as a .docx's table reads: each row is a sentence of its own.
     assert "Site: Church Lane | Forecast (MWh): 860 | Actual (MWh): 871" in [

@@ -116,12 +116,21 @@ def table_rows(page: list[Line]) -> list[Line]:
     for line in page:
         last = rows[-1][-1] if rows else None
         same = last is not None and line.height is not None and last.height is not None
-        # A list's number or bullet is printed beside its item, not as a cell of a row.
-        marker = last is not None and len(rows[-1]) == 1 and _LIST_MARK.fullmatch(last.text.strip())
-        if same and abs(line.height - last.height) < 1.5 and line.text and last.text and not marker:
+        if same and abs(line.height - last.height) < 1.5 and line.text and last.text:
             rows[-1].append(line)
         else:
             rows.append([line])
+    # A list's number or bullet is printed beside its item, not as a cell of a row; but a
+    # table's first column may number its rows ("1 | Frontend development | 38 h | 95.00").
+    rows = [
+        part
+        for row in rows
+        for part in (
+            [row[:1], row[1:]]
+            if len(row) == 2 and _LIST_MARK.fullmatch(row[0].text.strip())
+            else [row]
+        )
+    ]
     lines: list[Line] = []
     index = 0
     while index < len(rows):
