@@ -47,8 +47,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # and reportlab's "(anonymous)" is no title; 24: note marks ("[5]", "[citation needed]") go,
 # and so do a web page's struck-out text and its source's line breaks; 25: a question in a list
 # of them leads to no answer; 26: a FAQ's question line leads whole, what it says before the
-# question too; 27: a PDF table's first column may number its rows).
-SPLITTING_VERSION = 27
+# question too; 27: a PDF table's first column may number its rows; 28: a PDF form's labels read
+# with their values, a row a line).
+SPLITTING_VERSION = 28
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

@@ -893,3 +893,25 @@ in two minutes.</p><pre>line one
 line two</pre></main></body></html>"""
     text = _loaded(tmp_path / "kettle.html", page).text
     assert text == "Acme Kettle\n\n$39.99\n\nBoils a litre in two minutes.\n\n`line one`\n`line two`"
+
+
+def test_a_pdf_forms_labels_read_with_their_values(tmp_path: Path) -> None:
+    # A form prints each label beside its value, rows of two fields beside rows of one, which
+    # makes no table; each cell alone would be a "sentence" that says nothing.
+    def row(y: int, *cells: str) -> list[tuple[float, float, str]]:
+        return [(72 + 90 * column, y, cell) for column, cell in enumerate(cells)]
+
+    page = [
+        (72, 760, "Incident report"),
+        *row(740, "Date of incident:", "04/06/2024", "Time:", "14:35"),
+        *row(726, "Name:", "Daniel Okafor"),
+        *row(712, "Type of incident:", "X", "Injury", "Near miss"),
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "incident.pdf", [page]))
+    sentences = [doc.text[s.start : s.end] for s in split_sentences(doc.text)]
+    assert sentences == [
+        "Incident report",
+        "Date of incident: 04/06/2024 | Time: 14:35",
+        "Name: Daniel Okafor",
+        "Type of incident: X Injury, Near miss",
+    ]

@@ -138,8 +138,12 @@ def table_rows(page: list[Line]) -> list[Line]:
         end = index + 1
         while end < len(rows) and len(rows[end]) == cells:
             end += 1
-        if cells < 2 or end - index < _TABLE_ROWS:
-            lines += [line for row in rows[index:end] for line in row]
+        if cells < 2 or end - index < _TABLE_ROWS or all(map(_is_field_row, rows[index:end])):
+            for row in rows[index:end]:
+                if _is_field_row(row):  # a paragraph a row, as a table's
+                    lines += [Line(""), Line(_field_line(row), row[0].height), Line("")]
+                else:
+                    lines += row
             index = end
             continue
         block = rows[index:end]
@@ -158,6 +162,37 @@ def table_rows(page: list[Line]) -> list[Line]:
         lines.append(Line(""))
         index = end
     return lines
+
+
+def _is_field_row(row: list[Line]) -> bool:
+    """A form's row: labels printed beside their values ("Date of incident:", "04/06/2024",
+    "Time:", "14:35"), read as one line where each cell alone would say nothing."""
+    return (
+        len(row) >= 2
+        and row[0].text.rstrip().endswith(":")
+        and not row[1].text.rstrip().endswith(":")
+    )
+
+
+# What a form prints in a ticked box, before the option it ticks.
+_TICK = re.compile(r"[Xx✓✔☒☑■]")
+
+
+def _field_line(row: list[Line]) -> str:
+    """ "Date of incident: 04/06/2024 | Time: 14:35"; a ticked box's mark goes with its option
+    ("Type of incident: X Injury, Near miss")."""
+    fields: list[list[str]] = []
+    tick = ""
+    for line in row:
+        text = line.text.strip()
+        if text.endswith(":"):
+            fields.append([text])
+        elif _TICK.fullmatch(text):
+            tick = f"{text} "
+        else:
+            fields[-1].append(tick + text)
+            tick = ""
+    return " | ".join(f"{label} {', '.join(values)}".strip() for label, *values in fields)
 
 
 # What a PDF's bullets read as: reportlab's "•" comes out of pypdf as "\x7f", Word's Symbol
