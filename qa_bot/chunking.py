@@ -48,8 +48,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # and so do a web page's struck-out text and its source's line breaks; 25: a question in a list
 # of them leads to no answer; 26: a FAQ's question line leads whole, what it says before the
 # question too; 27: a PDF table's first column may number its rows; 28: a PDF form's labels read
-# with their values, a row a line).
-SPLITTING_VERSION = 28
+# with their values, a row a line; 29: a slide's title and points are sentences of their own, and
+# a page that opens with a heading does not go on from the page before).
+SPLITTING_VERSION = 29
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -455,14 +456,20 @@ def _is_heading_line(text: str, span: Span) -> bool:
 
 def _joined_pages(document: LoadedDocument) -> str:
     """The text to split, with each break between pages a single line break (and a space, to
-    keep every offset), so a sentence a page break cuts reads on as on paper."""
+    keep every offset), so a sentence a page break cuts reads on as on paper; but not where
+    the page opens with a heading, a line of its own (a slide's title)."""
     text, parts, cursor = document.text, [], 0
     for before, after in pairwise(document.pages):
-        if text[before.end : after.start] == PAGE_SEPARATOR:
+        opening = _PAGE_HEADING.match(text, after.start, after.end)
+        if text[before.end : after.start] == PAGE_SEPARATOR and not opening:
             parts += [text[cursor : before.end], "\n" + " " * (len(PAGE_SEPARATOR) - 1)]
             cursor = after.start
     parts.append(text[cursor:])
     return "".join(parts)
+
+
+# A page's first line when a heading: a few words, with no full stop, alone in its paragraph.
+_PAGE_HEADING = re.compile(r"[ \t]*[A-Z0-9][^\n.!?:;,]{0,60}\n[ \t]*\n")
 
 
 def _page_finder(pages: tuple[PageSpan, ...]) -> Callable[[int], int | None]:

@@ -21,10 +21,12 @@ def make_pdf(
     return path
 
 
-def make_drawn_pdf(path: Path, pages: list[list[tuple[float, float, str]]]) -> Path:
+def make_drawn_pdf(
+    path: Path, pages: list[list[tuple[float, float, str]]], size: tuple[float, float] | None = None
+) -> Path:
     """Each page's strings drawn at (x, y) in the order given: a report's page callback draws
     its header and footer before the body, and a list draws its bullets apart from the items."""
-    pdf = canvas.Canvas(str(path))
+    pdf = canvas.Canvas(str(path), **({"pagesize": size} if size else {}))
     for strings in pages:
         for x, y, text in strings:
             pdf.drawString(x, y, text)

@@ -10,7 +10,7 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from qa_bot.chunking import split_sentences
+from qa_bot.chunking import chunk_document, split_sentences
 from qa_bot.errors import (
     CorruptDocumentError,
     EmptyDocumentError,
@@ -892,7 +892,9 @@ def test_a_shop_pages_struck_old_price_goes_and_source_lines_are_not_its_lines(
 in two minutes.</p><pre>line one
 line two</pre></main></body></html>"""
     text = _loaded(tmp_path / "kettle.html", page).text
-    assert text == "Acme Kettle\n\n$39.99\n\nBoils a litre in two minutes.\n\n`line one`\n`line two`"
+    assert (
+        text == "Acme Kettle\n\n$39.99\n\nBoils a litre in two minutes.\n\n`line one`\n`line two`"
+    )
 
 
 def test_a_pdf_forms_labels_read_with_their_values(tmp_path: Path) -> None:
@@ -915,3 +917,28 @@ def test_a_pdf_forms_labels_read_with_their_values(tmp_path: Path) -> None:
         "Name: Daniel Okafor",
         "Type of incident: X Injury, Near miss",
     ]
+
+
+def test_a_slide_decks_points_and_titles_are_sentences_of_their_own(tmp_path: Path) -> None:
+    # A deck prints its points without full stops, and draws their bullets as shapes: read as
+    # a page of prose, a slide would run on as one sentence, into the next slide's title.
+    network = [
+        "Opened 2 new stores: Leipzig and Freiburg",
+        "Closed the Kassel outlet in August",
+        "Like-for-like store sales +4%",
+        "42 stores in total at end of September",
+    ]
+    # A point wrapped over two lines goes on in lower case.
+    risks = ["Warm autumn weather", "Wage agreement due in November", "Freight up 18% as shipping"]
+    risks_lines = [*risks, "lines raised their rates"]
+    slides = [
+        [(40, 500, "Store network")] + [(60, 460 - 30 * i, p) for i, p in enumerate(network)],
+        [(40, 500, "Risks")] + [(60, 460 - 30 * i, p) for i, p in enumerate(risks_lines)],
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "deck.pdf", slides, size=(842, 595)))
+    chunks = chunk_document(doc, chunk_size=500, chunk_overlap=0)
+    assert [[c.text[s.start : s.end] for s in c.sentences] for c in chunks] == [
+        ["Store network", *network],
+        ["Risks", *risks[:2], f"{risks[2]}\nlines raised their rates"],
+    ]
+    assert [c.leads for c in chunks] == [(0,), (0,)]

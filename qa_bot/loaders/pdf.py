@@ -42,6 +42,10 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
         furniture = PageFurniture.find(raw)
         texts = _number_items([_mark_bullets(text) for text in furniture.strip(raw)])
         texts = [without_note_marks(text) for text in texts]
+        texts = [
+            _slide_lines(text) if _landscape(page) else text
+            for text, page in zip(texts, reader.pages, strict=True)
+        ]
         parts: list[str] = []
         pages: list[PageSpan] = []
         offset = 0
@@ -62,6 +66,27 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
     if not parts:
         raise EmptyDocumentError(str(path), "no extractable text (a scanned PDF needs OCR first)")
     return PAGE_SEPARATOR.join(parts), title, tuple(pages)
+
+
+def _landscape(page: PageObject) -> bool:
+    """Whether the page shows wider than tall, as a slide does (a turned page is shown turned)."""
+    box = page.mediabox
+    wide = float(box.width) > float(box.height)
+    return wide != (page.rotation % 180 == 90)
+
+
+def _slide_lines(text: str) -> str:
+    """A slide's lines each a paragraph of their own: its title and its points, which a deck
+    prints without a full stop (and often draws their bullets as shapes, not text). Read as
+    the lines of a page of prose, they would run on as one sentence. A line that goes on in
+    lower case is a point's wrapped line."""
+    lines = text.split("\n")
+    kept = lines[:1]
+    for before, line in pairwise(lines):
+        if before.strip() and line.strip() and not line.lstrip()[:1].islower():
+            kept.append("")
+        kept.append(line)
+    return "\n".join(kept)
 
 
 class Line(NamedTuple):
