@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -211,6 +212,12 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             confidence = max(self.confidence(signals), REFERENCE_CONFIDENCE)
         else:
             confidence = self.confidence(signals)
+            missing = _missing_model(question, docs) or _missing_model(standalone, docs)
+            if missing is not None:  # "the Aero 400" where the documents have the 200 and 300
+                text = f"I can't find {missing} in your documents."
+                return Answer(
+                    question, standalone, text, tuple(sources), confidence, abstained=True
+                )
             if not scored or confidence < self.threshold:
                 # A part no retrieved chunk has or mentions is in no document: the retriever
                 # looks for it in every chunk. Naming it tells a mistyped number apart.
@@ -317,13 +324,19 @@ def rerank(
     Also returns the logits of the few, in the scorer's order.
     """
     head, tail = scored[: reranker.top], scored[reranker.top :]
+    # Sentences of several documents are read under their titles, as sentences.score_all
+    # reads them: "Weight | 2.4 kg" is the Aero 300's weight in the Aero 300's guide. (Of one
+    # document, as the model was trained, they are read as they stand.)
+    titles = [one_line(str(docs[s.doc_index].metadata.get("title") or "")) for s in head]
+    titled = len(set(titles)) > 1
     candidates = []
-    for s in head:
+    for s, title in zip(head, titles, strict=True):
         doc = docs[s.doc_index]
         items = _items_after(doc, s.start)
-        candidates.append(
-            candidate_in(doc.page_content, s.start, items[-1].end if items else s.end)
-        )
+        candidate = candidate_in(doc.page_content, s.start, items[-1].end if items else s.end)
+        if titled and title and title not in candidate.before:
+            candidate = replace(candidate, before=f"{title}\n{candidate.before}".strip())
+        candidates.append(candidate)
     logits = reranker.logits(query, candidates)
     head = [
         replace(s, score=s.score + reranker.weight * float(v))
@@ -403,6 +416,39 @@ def _exercises(doc: Document) -> set[int]:
             asked.update(spans[i].start for i in run)
         run = []
     return asked
+
+
+# A name and its number: "Aero 400", "Super Bowl 51", "Model 3"; not a date ("July 1754"), nor
+# a score or a verse ("0-4", "31:5").
+_MODEL = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)\s+(\d{1,4})\b(?![-:/.,]\d)")
+_NOT_A_NAME = frozenset(
+    """
+    in on at by from since after before until during of the a an what which who when where why
+    how is are was were do does did and or to for with about page chapter section step figure
+    table clause article part version level room january february march april may june july
+    august september october november december
+    """.split()
+)
+
+
+def _missing_model(question: str, docs: list[Document]) -> str | None:
+    """A model the question names by number that no passage found has, where they have the
+    same name with other numbers: the "Aero 400" of a range of 200, 300 and 500. The search
+    would have found it; answering with another model's figures would mislead."""
+    found = "\n".join(f"{d.metadata.get('title') or ''}\n{one_line(d.page_content)}" for d in docs)
+    for match in _MODEL.finditer(question):
+        words = match.group(1).split()
+        while words and words[0].lower() in _NOT_A_NAME:
+            words = words[1:]
+        number = match.group(2)
+        if not words or (len(number) == 4 and number[:2] in ("18", "19", "20")):
+            continue  # "In 1990", "Broncos 2015": a year
+        name = re.escape(" ".join(words))
+        if re.search(rf"\b{re.escape(number)}\b", found):
+            continue  # "51" is somewhere in what was found: perhaps as "Super Bowl LI"
+        if re.search(rf"\b{name}\s+\d", found, re.IGNORECASE):
+            return f"{' '.join(words)} {number}"
+    return None
 
 
 def _following(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence | None:

@@ -75,7 +75,13 @@ def score_all(
     if not found:
         return []
     query_terms = question_terms(query)
-    sentence_terms = terms([f[3] for f in found])
+    # A sentence says what it says of its document's subject: "Dust bin capacity | 0.6 litres"
+    # in the Aero 300's guide holds "Aero 300" as much as its title does. (Shared by every
+    # sentence of one document, the title's terms count little among them: see _rarity.)
+    titles = terms([str(doc.metadata.get("title") or "") for doc in docs])
+    sentence_terms = [
+        held | titles[f[0]] for f, held in zip(found, terms([f[3] for f in found]), strict=True)
+    ]
     weights = _rarity(query_terms.all, sentence_terms)
     if focus is not None:
         own = question_terms(focus).all

@@ -488,3 +488,31 @@ def test_a_sentence_two_files_share_is_quoted_once(runtime: Runtime, tmp_path: P
     ingest_paths([tmp_path / "aero200.txt"], runtime.store, show_progress=False)
     reply = _ask(runtime, "How should I store the vacuum?")
     assert one_line(reply.text).count("room temperature") == 1, reply.text
+
+
+def test_a_sentence_is_about_its_documents_subject(runtime: Runtime, tmp_path: Path) -> None:
+    # Two models' guides say the same things in the same words; only their titles tell them
+    # apart, and the question names one. The other's table names its model in every row.
+    (tmp_path / "aero300.txt").write_text(
+        "Aero 300 Quick-Start Guide\n\nThank you for choosing the vacuum.\n\nSpecifications\n\n"
+        "Dust bin capacity | 0.6 litres\n\nWeight | 2.4 kg\n\nPrice | $299\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "aero500.txt").write_text(
+        "Aero 500 Pro Quick-Start Guide\n\nThank you for choosing the vacuum.\n\nSpecifications"
+        "\n\nSpecification: Dust bin capacity | Aero 500 Pro: 0.8 litres\n\n"
+        "Specification: Weight | Aero 500 Pro: 2.8 kg\n\n"
+        "Specification: Price | Aero 500 Pro: $499\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    for question, answer in [
+        ("What is the dust bin capacity of the Aero 300?", "Dust bin capacity | 0.6 litres"),
+        ("How much does the Aero 300 weigh?", "Weight | 2.4 kg"),
+        ("How much does the Aero 300 cost?", "Price | $299"),
+    ]:
+        reply = _ask(runtime, question)
+        assert reply.text.startswith(answer), (question, reply.text)
+    # A model of the range that no document has is not answered with another's figures.
+    reply = _ask(runtime, "What is the dust bin capacity of the Aero 400?")
+    assert reply.abstained and reply.text == "I can't find Aero 400 in your documents."
