@@ -49,8 +49,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # of them leads to no answer; 26: a FAQ's question line leads whole, what it says before the
 # question too; 27: a PDF table's first column may number its rows; 28: a PDF form's labels read
 # with their values, a row a line; 29: a slide's title and points are sentences of their own, and
-# a page that opens with a heading does not go on from the page before).
-SPLITTING_VERSION = 29
+# a page that opens with a heading does not go on from the page before; 30: a line that opens with
+# a price heads nothing).
+SPLITTING_VERSION = 30
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -442,6 +443,10 @@ def _is_line(text: str, span: Span) -> bool:
     return _starts_line(text, span.start) and ends_line and "\n" not in text[span.start : span.end]
 
 
+# A line that opens with a sum of money heads nothing.
+_PRICE = re.compile(r"[$€£¥₹]\s?\d")
+
+
 def _is_heading_line(text: str, span: Span) -> bool:
     sentence = text[span.start : span.end]
     return (
@@ -451,6 +456,7 @@ def _is_heading_line(text: str, span: Span) -> bool:
         and " | " not in sentence  # a table's row
         and sentence.count("(") == sentence.count(")")  # not "Oxygen gas (O\n2) can be…"
         and not _BULLET.match(sentence)
+        and not _PRICE.match(sentence)  # a shop page's "$249.99 Save $80.00 (24%)"
     )
 
 

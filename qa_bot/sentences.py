@@ -33,12 +33,30 @@ _NUMBER_QUESTION = re.compile(
     r"|\bwhat (percentage|percent|number|amount|proportion|fraction)\b",
     re.IGNORECASE,
 )
+# A question of price: what a sentence with a sum of money answers, where any figure would not
+# ("How much is the HX40?" is "$249.99", not "5.7 lb"). Not a question of how much a price rose.
+_MONEY_QUESTION = re.compile(
+    r"\bhow much\b(?=.*\b(cost|costs|price|priced|pay|paid|charge|charged|fee|fees|spend|spent"
+    r"|sell|sold|buy|bought|worth)\b)|\bhow much (is|are) (a|an|the|my|one)\b"
+    r"|\bwhat (is|are|was|were) (the |its |their )?(price|cost|fee)s?\b|\bwhat does .*\bcost\b",
+    re.IGNORECASE,
+)
+_CHANGE = re.compile(
+    r"\b(increase|increased|rise|rose|risen|fall|fell|grow|grew|drop|dropped|vary|more|less"
+    r"|percent|percentage|reduce|reduced)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥₹]\s?\d|\d\s?(EUR|USD|GBP|CHF|euros?|dollars?|pounds?|pence|cents?|yen|rupees?)\b"
+    r"|\b(EUR|USD|GBP|CHF)\s?\d|\b(thousand|million|billion) (dollars|euros|pounds)\b",
+    re.IGNORECASE,
+)
 _TIME = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b(January|February|March|April|May|June|July|August|September"
     r"|October|November|December)\b|\bcentur",
 )
 _NUMBER = re.compile(
-    r"\d+|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred"
+    r"\d+|[½¼¾⅓⅔⅛⅜⅝⅞]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred"
     r"|thousand|million|billion|dozen|half)\b",
     re.IGNORECASE,
 )
@@ -122,6 +140,8 @@ def _rarity(query_terms: frozenset[str], sentence_terms: list[frozenset[str]]) -
 
 
 def _wanted_type(query: str) -> re.Pattern[str] | None:
+    if _MONEY_QUESTION.search(query) and not _CHANGE.search(query):
+        return _MONEY
     if _NUMBER_QUESTION.search(query):
         return _NUMBER
     if _TIME_QUESTION.search(query):

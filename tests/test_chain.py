@@ -516,3 +516,19 @@ def test_a_sentence_is_about_its_documents_subject(runtime: Runtime, tmp_path: P
     # A model of the range that no document has is not answered with another's figures.
     reply = _ask(runtime, "What is the dust bin capacity of the Aero 400?")
     assert reply.abstained and reply.text == "I can't find Aero 400 in your documents."
+
+
+def test_a_question_of_price_is_answered_with_a_sum_of_money(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "kettle.html",
+        "<html><head><title>Acme Kettle - Homewell Store</title></head><body><main>"
+        "<h1>Acme Kettle</h1><div class='price'>\n<s>$59.99</s>\n<b>$39.99</b> Save $20.00\n"
+        "</div><p>The kettle weighs 1.2 kg and boils 1.7 litres in three minutes.</p>"
+        "<p>It switches itself off 30 seconds after it boils.</p></main></body></html>",
+    )
+    for question in ("How much is the Acme Kettle?", "What is the price of the kettle?"):
+        reply = _ask(runtime, question)
+        assert reply.text.startswith("$39.99 Save $20.00"), (question, reply.text)

@@ -147,6 +147,7 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         ("I booked it. Can you send the invite?\nBest regards,\nHannah", []),
         # Questions in a row ask; they do not introduce one another.
         ("Who pays? When? Nobody knows.", ["When?"]),
+        ("$249.99 Save $80.00 (24%)\n\nSale ends Sunday.", []),  # a price heads nothing
         # A FAQ's question line, with what is said before the question.
         (
             "My bin wasn't collected. What should I do?\nCheck the date.",
