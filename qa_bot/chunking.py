@@ -50,8 +50,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # question too; 27: a PDF table's first column may number its rows; 28: a PDF form's labels read
 # with their values, a row a line; 29: a slide's title and points are sentences of their own, and
 # a page that opens with a heading does not go on from the page before; 30: a line that opens with
-# a price heads nothing).
-SPLITTING_VERSION = 30
+# a price heads nothing; 31: a form's ticked box reads "☒").
+SPLITTING_VERSION = 31
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

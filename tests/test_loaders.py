@@ -915,7 +915,7 @@ def test_a_pdf_forms_labels_read_with_their_values(tmp_path: Path) -> None:
         "Incident report",
         "Date of incident: 04/06/2024 | Time: 14:35",
         "Name: Daniel Okafor",
-        "Type of incident: X Injury, Near miss",
+        "Type of incident: ☒ Injury, Near miss",
     ]
 
 

@@ -204,8 +204,8 @@ _TICK = re.compile(r"[Xx✓✔☒☑■]")
 
 
 def _field_line(row: list[Line]) -> str:
-    """ "Date of incident: 04/06/2024 | Time: 14:35"; a ticked box's mark goes with its option
-    ("Type of incident: X Injury, Near miss")."""
+    """ "Date of incident: 04/06/2024 | Time: 14:35"; a ticked box's mark, as a ticked box,
+    goes with its option ("Type of incident: ☒ Injury, Near miss")."""
     fields: list[list[str]] = []
     tick = ""
     for line in row:
@@ -213,7 +213,7 @@ def _field_line(row: list[Line]) -> str:
         if text.endswith(":"):
             fields.append([text])
         elif _TICK.fullmatch(text):
-            tick = f"{text} "
+            tick = "☒ "
         else:
             fields[-1].append(tick + text)
             tick = ""
