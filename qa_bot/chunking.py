@@ -50,8 +50,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # question too; 27: a PDF table's first column may number its rows; 28: a PDF form's labels read
 # with their values, a row a line; 29: a slide's title and points are sentences of their own, and
 # a page that opens with a heading does not go on from the page before; 30: a line that opens with
-# a price heads nothing; 31: a form's ticked box reads "☒").
-SPLITTING_VERSION = 31
+# a price heads nothing; 31: a form's ticked box reads "☒"; 32: nor does a line of dialogue, or
+# a scene break).
+SPLITTING_VERSION = 32
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -443,6 +444,8 @@ def _is_line(text: str, span: Span) -> bool:
     return _starts_line(text, span.start) and ends_line and "\n" not in text[span.start : span.end]
 
 
+# A line of dialogue, in quotes from end to end.
+_SPOKEN_LINE = re.compile(r"[\"“‘'].*[\"”’']", re.DOTALL)
 # A line that opens with a sum of money heads nothing.
 _PRICE = re.compile(r"[$€£¥₹]\s?\d")
 
@@ -457,6 +460,8 @@ def _is_heading_line(text: str, span: Span) -> bool:
         and sentence.count("(") == sentence.count(")")  # not "Oxygen gas (O\n2) can be…"
         and not _BULLET.match(sentence)
         and not _PRICE.match(sentence)  # a shop page's "$249.99 Save $80.00 (24%)"
+        and not _SPOKEN_LINE.fullmatch(sentence)  # a story's '"Whose is it?"'
+        and any(char.isalnum() for char in sentence)  # a scene break's "* * *" or "---"
     )
 
 

@@ -148,6 +148,9 @@ def _with_leads(text: str) -> tuple[list, list[bool]]:
         # Questions in a row ask; they do not introduce one another.
         ("Who pays? When? Nobody knows.", ["When?"]),
         ("$249.99 Save $80.00 (24%)\n\nSale ends Sunday.", []),  # a price heads nothing
+        # Nor do a story's lines of dialogue and its scene breaks.
+        ('"Whose is it?"\n\nNobody answered her.', []),
+        ("---\n\nThe storm broke at midnight.", []),
         # A FAQ's question line, with what is said before the question.
         (
             "My bin wasn't collected. What should I do?\nCheck the date.",
