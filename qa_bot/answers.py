@@ -35,13 +35,25 @@ class Source:
 
     @property
     def location(self) -> str:
+        """Where the chunk is, to the character: for the terminal and the API."""
+        return f"{self.file_name}{self._pages}, chars {self.start}-{self.end}"
+
+    @property
+    def label(self) -> str:
+        """Where the chunk is, as a reader names it: the document's title beside its file (a
+        wiki export's "98231.html" says nothing; "VPN setup (old, 2021)" does), and the page."""
+        stem = self.file_name.rsplit(".", 1)[0]
+        titled = self.title and _squashed(self.title) != _squashed(stem)
+        named = f"{self.title} · {self.file_name}" if titled else self.file_name
+        return f"{named}{self._pages}"
+
+    @property
+    def _pages(self) -> str:
         if self.page is None:
-            where = ""
-        elif self.last_page in (None, self.page):
-            where = f", page {self.page}"
-        else:
-            where = f", pages {self.page}-{self.last_page}"
-        return f"{self.file_name}{where}, chars {self.start}-{self.end}"
+            return ""
+        if self.last_page in (None, self.page):
+            return f", page {self.page}"
+        return f", pages {self.page}-{self.last_page}"
 
     @property
     def supporting_sentence(self) -> str | None:
@@ -110,3 +122,8 @@ class Answer:
     def partial(self, text: str) -> Answer:
         """A streaming snapshot carrying the text so far."""
         return replace(self, text=text, final=False)
+
+
+def _squashed(name: str) -> str:
+    """A name without case, spaces or punctuation: "VPN-setup" is the title "VPN setup"."""
+    return "".join(char for char in name.casefold() if char.isalnum())

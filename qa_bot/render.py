@@ -85,7 +85,8 @@ def sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
         blocks.append(
             f"<details class='qa-source' id='qa-src-{turn}-{source.number}'"
             f" data-cited='{str(is_cited).lower()}'>"
-            f"<summary>[{source.number}] {html.escape(source.location)}"
+            f"<summary title='{html.escape(source.location, quote=True)}'>[{source.number}] "
+            f"{html.escape(source.label)}"
             f" <span class='qa-meta'>({label})</span>{quote}</summary>"
             f"<div class='qa-chunk'>{_highlighted(source)}</div></details>"
         )

@@ -1,11 +1,13 @@
 """The real Gradio app on 127.0.0.1, driven through its API with gradio_client."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 
+from qa_bot.answers import Source
 from qa_bot.render import answer_markdown, escape_md, sources_html
 from qa_bot.runtime import Runtime
 from qa_bot.ui import build_ui
@@ -110,3 +112,26 @@ def test_markers_link_to_sources(sample_runtime: Runtime) -> None:
     panel = sources_html(answer.sources, 3, answer)
     assert f"id='qa-src-3-{number}'" in panel
     assert "<mark>They also welcomed the year-round opening" in panel
+
+
+def test_a_source_is_named_by_its_title_beside_its_file() -> None:
+    # A wiki export's file names say little; the page's title says which page it is. The
+    # offsets stay with the source, for whoever checks them.
+    source = Source(
+        number=1,
+        chunk_id="c",
+        source="/docs/98231.html",
+        file_name="98231.html",
+        title="VPN setup (old, 2021)",
+        page=None,
+        start=234,
+        end=597,
+        text="5. Click Connect.",
+        score=1.0,
+    )
+    panel = sources_html([source], 1)
+    assert "[1] VPN setup (old, 2021) · 98231.html" in panel
+    assert "chars 234-597" in panel
+    # A title that only repeats the file's name is not said twice.
+    same = replace(source, file_name="VPN-setup.md", title="VPN setup", page=2)
+    assert same.label == "VPN-setup.md, page 2"
