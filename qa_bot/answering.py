@@ -421,6 +421,7 @@ def _exercises(doc: Document) -> set[int]:
 # A name and its number: "Aero 400", "Super Bowl 51", "Model 3"; not a date ("July 1754"), nor
 # a score or a verse ("0-4", "31:5").
 _MODEL = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)\s+(\d{1,4})\b(?![-:/.,]\d)")
+_ANY_CASE_MODEL = re.compile(r"\b((?:[\w-]+\s+){0,2}[\w-]+)\s+(\d{1,4})\b(?![-:/.,]\d)")
 _NOT_A_NAME = frozenset(
     """
     in on at by from since after before until during of the a an what which who when where why
@@ -433,22 +434,36 @@ _NOT_A_NAME = frozenset(
 
 def _missing_model(question: str, docs: list[Document]) -> str | None:
     """A model the question names by number that no passage found has, where they have the
-    same name with other numbers: the "Aero 400" of a range of 200, 300 and 500. The search
-    would have found it; answering with another model's figures would mislead."""
+    same name with other numbers: the "Aero 400" (or "aero 400") of a range of 200, 300 and
+    500. The search would have found it; answering with another model's figures would mislead."""
     found = "\n".join(f"{d.metadata.get('title') or ''}\n{one_line(d.page_content)}" for d in docs)
-    for match in _MODEL.finditer(question):
-        words = match.group(1).split()
-        while words and words[0].lower() in _NOT_A_NAME:
-            words = words[1:]
-        number = match.group(2)
-        if not words or (len(number) == 4 and number[:2] in ("18", "19", "20")):
-            continue  # "In 1990", "Broncos 2015": a year
-        name = re.escape(" ".join(words))
-        if re.search(rf"\b{re.escape(number)}\b", found):
+    models = {(" ".join(name).casefold(), number) for name, number in _models(found)}
+    names = {name for name, _ in models}
+    for words, number in _models(question, names):
+        name = " ".join(words)
+        if (name.casefold(), number) in models or re.search(rf"\b{number}\b", found):
             continue  # "51" is somewhere in what was found: perhaps as "Super Bowl LI"
-        if re.search(rf"\b{name}\s+\d", found, re.IGNORECASE):
-            return f"{' '.join(words)} {number}"
+        if name.casefold() in names:
+            return f"{name} {number}"
     return None
+
+
+def _models(text: str, names: set[str] | None = None) -> Iterator[tuple[list[str], str]]:
+    """A text's names with numbers, years left out: ("Aero", "300"). With `names`, in any case
+    ("aero 400"), those names only."""
+    pattern = _MODEL if names is None else _ANY_CASE_MODEL
+    for match in pattern.finditer(text):
+        words = match.group(1).split()
+        while words and words[0].casefold() in _NOT_A_NAME:
+            words = words[1:]
+        if names is not None:  # the longest run of the words that the documents name
+            words = next(
+                (words[i:] for i in range(len(words)) if " ".join(words[i:]).casefold() in names),
+                [],
+            )
+        number = match.group(2)
+        if words and not (len(number) == 4 and number[:2] in ("18", "19", "20")):
+            yield words, number  # not "In 1990", "Broncos 2015": a year
 
 
 def _following(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence | None:

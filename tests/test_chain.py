@@ -516,6 +516,8 @@ def test_a_sentence_is_about_its_documents_subject(runtime: Runtime, tmp_path: P
     # A model of the range that no document has is not answered with another's figures.
     reply = _ask(runtime, "What is the dust bin capacity of the Aero 400?")
     assert reply.abstained and reply.text == "I can't find Aero 400 in your documents."
+    reply = _ask(runtime, "aero 400 dust bin")  # as people type
+    assert reply.abstained and reply.text == "I can't find aero 400 in your documents."
 
 
 def test_a_question_of_price_is_answered_with_a_sum_of_money(
