@@ -51,8 +51,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # with their values, a row a line; 29: a slide's title and points are sentences of their own, and
 # a page that opens with a heading does not go on from the page before; 30: a line that opens with
 # a price heads nothing; 31: a form's ticked box reads "☒"; 32: nor does a line of dialogue, or
-# a scene break).
-SPLITTING_VERSION = 32
+# a scene break; 33: a list's item may hold two sentences).
+SPLITTING_VERSION = 33
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -292,6 +292,9 @@ def list_items(text: str, sentences: Sequence[Span], index: int, limit: int) -> 
         item = sentences[end]
         if end > first and _starts_block(text, sentences, end):
             break
+        if marked and end > first and not _starts_line(text, item.start):
+            end += 1  # an item's second sentence: "4. Tag the release. CI builds the images."
+            continue
         if marked != opens_list_item(text, item.start):
             break
         row = TABLE_CELLS in text[item.start : item.end]  # a table's rows are its items

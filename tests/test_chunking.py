@@ -333,6 +333,12 @@ def test_a_list_longer_than_a_chunk_may_grow_to_is_cut_where_it_must_be() -> Non
     assert all(len(c.text) <= size for c in cut)
 
 
+def test_a_list_items_second_sentence_is_the_items() -> None:
+    text = "Release steps:\n\n1. Tag the release. CI builds the images.\n2. Deploy to staging.\n"
+    spans = split_sentences(text)
+    assert list_items(text, spans, 0, 5) == 3
+
+
 def test_a_list_that_grows_its_chunk_takes_its_lead_in_and_question_along() -> None:
     item = (
         "a laptop, a phone and a monitor of your choice, delivered to your home before your "
