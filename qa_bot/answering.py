@@ -231,7 +231,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             best = quoted[0]
             follower = _following(best, docs) if best.led else None
             chosen = self._choose(
-                [with_items(whole_row(s, docs), docs) for s in quoted],
+                [under_lead_in(with_items(whole_row(s, docs), docs), docs) for s in quoted],
                 with_items(follower, docs, steps=True) if follower else None,
             )
         parts = []
@@ -507,6 +507,29 @@ def with_items(
     shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
     shown += [as_item("…")] if more else []
     return replace(sentence, end=items[-1].end, text=" ".join(shown), items=len(items))
+
+
+def under_lead_in(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:
+    """A list's item quoted alone can say the opposite of its list: "• fines for parking
+    offences;" under "The following are not reimbursable:". It is quoted after the lead-in
+    that introduces it (the items between shown as "…"), the passage highlighted whole."""
+    doc = docs[sentence.doc_index]
+    text = doc.page_content
+    spans = chunk_sentences(doc)
+    index = next((i for i, span in enumerate(spans) if span.start == sentence.start), None)
+    if index is None or not opens_list_item(text, sentence.start):
+        return sentence
+    first = index
+    while first > 0 and opens_list_item(text, spans[first - 1].start):
+        first -= 1
+    lead = spans[first - 1] if first else None
+    if lead is None or not text[lead.start : lead.end].rstrip().endswith(":"):
+        return sentence
+    if list_items(text, spans, first - 1, index - first + 1) <= index - first:
+        return sentence  # the lead-in's list ends before this item
+    between = [as_item("…")] if index > first else []
+    shown = [one_line(text[lead.start : lead.end]), *between, as_item(sentence.text)]
+    return replace(sentence, start=lead.start, text=" ".join(shown))
 
 
 def _items_after(doc: Document, start: int, limit: int = LIST_ITEMS) -> list[Span]:

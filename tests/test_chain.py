@@ -534,3 +534,25 @@ def test_a_question_of_price_is_answered_with_a_sum_of_money(
     for question in ("How much is the Acme Kettle?", "What is the price of the kettle?"):
         reply = _ask(runtime, question)
         assert reply.text.startswith("$39.99 Save $20.00"), (question, reply.text)
+
+
+def test_a_lists_item_is_quoted_under_its_lead_in(runtime: Runtime, tmp_path: Path) -> None:
+    # Alone, "• fines for parking offences;" reads as a yes to "Is parking reimbursed?".
+    _ingest(
+        runtime,
+        tmp_path / "expenses.txt",
+        "Expenses policy\n\n4.2 Hotels are booked through the travel portal.\n\n"
+        "4.3 The following are not reimbursable:\n\n"
+        "- alcohol, except when entertaining clients with prior approval;\n"
+        "- in-room films and minibar charges;\n"
+        "- fines for parking or speeding offences;\n"
+        "- upgrades paid for by the employee's own choice.\n\n"
+        "4.4 Mileage is paid at 45p per mile.\n",
+    )
+    reply = _ask(runtime, "Are parking fines reimbursed?")
+    assert reply.text.startswith(
+        "4.3 The following are not reimbursable: • … • fines for parking or speeding offences;"
+    ), reply.text
+    cited = reply.citations[0]
+    assert cited.supporting_sentence.startswith("4.3 The following are not reimbursable:")
+    assert cited.supporting_sentence.endswith("fines for parking or speeding offences;")
