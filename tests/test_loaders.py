@@ -942,3 +942,25 @@ def test_a_slide_decks_points_and_titles_are_sentences_of_their_own(tmp_path: Pa
         ["Risks", *risks[:2], f"{risks[2]}\nlines raised their rates"],
     ]
     assert [c.leads for c in chunks] == [(0,), (0,)]
+
+
+def test_a_wiki_pages_breadcrumb_is_not_its_text_nor_its_title(tmp_path: Path) -> None:
+    page = (
+        "Home > IT > VPN setup\n\n# VPN setup\n\nDownload brightwell-<yourname>.conf first, "
+        "then run `wg-quick up <yourname>`.\n"
+    )
+    doc = _loaded(tmp_path / "vpn.md", page)
+    # A placeholder in angle brackets is text, not an unknown HTML tag; in code, too.
+    assert doc.text == (
+        "VPN setup\n\nDownload brightwell-<yourname>.conf first, then run wg-quick up <yourname>."
+    )
+    assert doc.title == "VPN setup"
+    doc = _loaded(
+        tmp_path / "printer.txt", "Home > IT > Printer setup\n\nPrinter setup\n\nA > B.\n"
+    )
+    assert (doc.title, doc.text) == ("Printer setup", "Printer setup\n\nA > B.\n")
+    html = (
+        "<html><body><main><ol class='breadcrumb'><li>Home</li><li>IT</li></ol>"
+        "<h1>VPN setup</h1><p>Install WireGuard.</p></main></body></html>"
+    )
+    assert _loaded(tmp_path / "vpn.html", html).text == "VPN setup\n\nInstall WireGuard."

@@ -13,7 +13,7 @@ from qa_bot.loaders.headings import qualifiers
 from qa_bot.loaders.notes import is_note_mark, without_note_marks
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
-from qa_bot.loaders.text import decode_text
+from qa_bot.loaders.text import decode_text, without_breadcrumb
 from qa_bot.loaders.titles import usable_title
 
 if TYPE_CHECKING:  # BeautifulSoup is imported where a file needs it
@@ -26,7 +26,8 @@ def extract_md(path: Path, data: bytes) -> Extracted:
     reads as an HTML table does."""
     from markdown_it import MarkdownIt
 
-    text, title = decode_text(path, data), None
+    text, title = without_breadcrumb(decode_text(path, data)), None
+    text = _PLACEHOLDER.sub(_escape_placeholder, text)
     if front := _FRONT_MATTER.match(text):
         text = text[front.end() :]
         if found := _FRONT_MATTER_TITLE.search(front.group(1)):
@@ -35,6 +36,30 @@ def extract_md(path: Path, data: bytes) -> Extracted:
     html = markdown.render(text).encode("utf-8")
     body, heading = _read_html(path, html, main_part=False)
     return without_note_marks(body), title or heading, ()
+
+
+# A placeholder in angle brackets, which Markdown would take for an unknown HTML tag and drop:
+# "brightwell-<yourname>.conf", "<your-token>". Not a tag HTML knows ("<br>", "<kbd>").
+_HTML_ELEMENTS = frozenset(
+    """
+    a abbr address area article aside audio b bdi bdo blockquote body br button canvas caption
+    cite code col colgroup data datalist dd del details dfn dialog div dl dt em embed fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input
+    ins kbd label legend li link main map mark menu meta meter nav noscript object ol optgroup
+    option output p param picture pre progress q rp rt ruby s samp script search section select
+    slot small source span strike strong style sub summary sup table tbody td template textarea
+    tfoot th thead time title tr track u ul var video wbr center font big tt
+    """.split()
+)
+# Code (fenced or inline), where Markdown shows angle brackets as they are, or a placeholder.
+_PLACEHOLDER = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)|<([a-z][\w-]*)>", re.I | re.DOTALL)
+
+
+def _escape_placeholder(match: re.Match[str]) -> str:
+    tag = match.group(2)
+    if tag is None or tag.lower() in _HTML_ELEMENTS:
+        return match.group(0)
+    return f"&lt;{tag}&gt;"
 
 
 # A YAML front matter block (Jekyll, Hugo, Obsidian notes) is metadata, not text: left in, it
@@ -316,7 +341,14 @@ def _is_page_chrome(tag: Tag) -> bool:
         or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
         or _is_cookie_banner(tag)
         or _is_page_tool(tag)
+        or _is_breadcrumb(tag)
     )
+
+
+def _is_breadcrumb(tag: Tag) -> bool:
+    """ "Home > IT > VPN setup": where the page sits in its site, not what it says."""
+    named = f"{_names(tag)} {tag.get('aria-label') or ''}".lower()
+    return "breadcrumb" in named and _small_block(tag) is not None
 
 
 def _is_page_header_or_footer(tag: Tag) -> bool:

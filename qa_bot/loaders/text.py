@@ -47,7 +47,26 @@ def normalise_newlines(text: str) -> str:
 
 def extract_txt(path: Path, data: bytes) -> Extracted:
     text = decode_text(path, data)
+    text = without_breadcrumb(text)
     return without_note_marks(unquote_email(text)), email_subject(text), ()
+
+
+# A wiki page's trail of where it sits: "Home > IT > VPN setup", "Docs › Guides › Install".
+_BREADCRUMB = re.compile(
+    r"[^\S\n]*[A-Z0-9][^>›»\n.!?:;,]{0,30}"
+    r"(?:[^\S\n]+[>›»][^\S\n]+[A-Z0-9][^>›»\n.!?:;,]{0,30}){1,6}[^\S\n]*"
+)
+
+
+def without_breadcrumb(text: str) -> str:
+    """The text without a breadcrumb among its first lines: it is where the page sat in its
+    wiki, not what it says, and as a first line it would be taken for the title."""
+    for count, match in enumerate(re.finditer(r"^.*$", text, re.MULTILINE)):
+        if count == 3:
+            break
+        if _BREADCRUMB.fullmatch(match.group(0)):
+            return text[: match.start()] + text[match.end() :].lstrip("\n")
+    return text
 
 
 # An email's quoting: ">" or "> >" before each line of an earlier message.
