@@ -200,6 +200,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         if docs[0].metadata.get("overview_of"):  # "What is this document about?"
             return overview_answer(question, standalone, docs, sources)
         signals, scored = self.signals(standalone, docs, focus=question)
+        scored = prefer_current(scored, docs, f"{question} {standalone}")
         reference = find_reference(question) or find_reference(standalone)
         asked, named = None, []
         if reference is not None:
@@ -507,6 +508,65 @@ def with_items(
     shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
     shown += [as_item("…")] if more else []
     return replace(sentence, end=items[-1].end, text=" ".join(shown), items=len(items))
+
+
+# How far a sentence of a superseded document falls behind those of the current one.
+SUPERSEDED_PENALTY = 1.0
+# A title or file name that says its document is out of date: "VPN setup (old, 2021)".
+_OUTDATED = re.compile(
+    r"\b(outdated|deprecated|archived|superseded|obsolete|legacy)\b"
+    r"|\(old\b|\bold\)|\bold version\b",
+    re.IGNORECASE,
+)
+# A file name that says so: "VPN-setup-old-2021.html", "policy_old.docx".
+_OLD_FILE = re.compile(
+    r"\bold(?:\s+(?:19|20)\d\d)?\s*$|\bold\s+(?:19|20)\d\d\b|" + _OUTDATED.pattern, re.I
+)
+# A question that asks about an earlier version, which a superseded document answers.
+_ASKS_EARLIER = re.compile(
+    r"\b(old|older|previous|former|earlier|outdated|deprecated|archived|legacy|superseded"
+    r"|used to)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def prefer_current(
+    scored: list[ScoredSentence], docs: list[Document], question: str
+) -> list[ScoredSentence]:
+    """Sentences of a superseded document rank behind the current one's: a page whose title or
+    file says it is old ("VPN setup (old, 2021)"), or an earlier year's edition of a document
+    that was found too ("Remote Work Policy 2023" beside "… 2024"). Unless the question asks
+    about that year or an earlier version."""
+    if _ASKS_EARLIER.search(question):
+        return scored
+    asked_years = set(_YEAR.findall(question))
+    titles = [str(doc.metadata.get("title") or "") for doc in docs]
+    latest: dict[str, int] = {}  # a title without its year -> its latest edition's year
+    for title in titles:
+        for year in _YEAR.findall(title):
+            edition = _edition(title)
+            latest[edition] = max(latest.get(edition, 0), int(year))
+    stale = set()
+    for index, (doc, title) in enumerate(zip(docs, titles, strict=True)):
+        years = set(_YEAR.findall(title))
+        earlier = bool(years) and not years & asked_years
+        earlier = earlier and all(int(year) < latest[_edition(title)] for year in years)
+        stem = re.sub(r"[-_.]+", " ", str(doc.metadata.get("file_name") or "").rsplit(".", 1)[0])
+        if earlier or _OUTDATED.search(title) or _OLD_FILE.search(stem):
+            stale.add(index)
+    if not stale:
+        return scored
+    ranked = [
+        replace(s, score=s.score - SUPERSEDED_PENALTY) if s.doc_index in stale else s
+        for s in scored
+    ]
+    return sorted(ranked, key=lambda s: s.score, reverse=True)
+
+
+def _edition(title: str) -> str:
+    """What a title names, whichever year's edition: "remote work policy" for "… 2024"."""
+    return " ".join(_YEAR.sub(" ", title).casefold().split())
 
 
 def under_lead_in(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:

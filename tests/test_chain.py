@@ -556,3 +556,30 @@ def test_a_lists_item_is_quoted_under_its_lead_in(runtime: Runtime, tmp_path: Pa
     cited = reply.citations[0]
     assert cited.supporting_sentence.startswith("4.3 The following are not reimbursable:")
     assert cited.supporting_sentence.endswith("fines for parking or speeding offences;")
+
+
+def test_the_current_edition_answers_before_a_superseded_one(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    for year, days in (("2023", "two"), ("2024", "three")):
+        (tmp_path / f"remote-{year}.txt").write_text(
+            f"Remote Work Policy {year}\n\nEligible employees may work remotely for up to {days} "
+            "days per week.\n\nRequests go to your line manager.\n",
+            encoding="utf-8",
+        )
+    (tmp_path / "VPN-setup-old-2021.txt").write_text(
+        "VPN setup\n\nConnect to vpn.example.com with the Cisco client.\n", encoding="utf-8"
+    )
+    (tmp_path / "VPN-setup.txt").write_text(
+        "VPN setup\n\nConnect with WireGuard, using the config from the portal.\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tmp_path], runtime.store, show_progress=False)
+    for question, answer in [
+        ("How many days a week can I work remotely?", "up to three days"),
+        ("How many days a week could I work remotely under the 2023 policy?", "up to two days"),
+        ("How do I connect to the VPN?", "Connect with WireGuard"),
+        ("How did I connect to the old VPN?", "Connect to vpn.example.com"),
+    ]:
+        reply = _ask(runtime, question)
+        assert answer in reply.text.split(" [")[0], (question, reply.text)
