@@ -61,6 +61,7 @@ _MONTHS = {
     "november",
     "december",
 }
+_MODEL_NUMBER = re.compile(r"\b\d{2,4}\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
 _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
@@ -283,6 +284,11 @@ def _asked_of(previous: str, subject: _Subject, other: str) -> str:
     years, year = set(_YEAR.findall(previous)), _YEAR.search(other)
     if year and len(years) == 1:
         return previous.replace(years.pop(), year.group(0))
+    # "and the 200?" after "how long is the warranty on the 500 pro": a model typed in lower
+    # case is known by its number.
+    numbers = set(_MODEL_NUMBER.findall(previous))
+    if (number := _MODEL_NUMBER.fullmatch(named.split()[0])) and len(numbers) == 1:
+        return re.sub(rf"\b{numbers.pop()}\b", number.group(0), previous, count=1)
     return f"{previous.rstrip(' ?.')} {other}?"
 
 

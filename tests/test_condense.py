@@ -63,6 +63,9 @@ def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
     assert condense("And the Aero 200?", history) == "How much does the Aero 200 weigh?"
     # A question of its own is not a "what about": it keeps the subject, number and all.
     assert condense("And how loud is it?", history) == "And how loud is Aero 300?"
+    # Typed in lower case, a model is known by its number.
+    history = [_turn("how long is the warranty on the aero 500")]
+    assert condense("and the 200?", history) == "how long is the warranty on the aero 200"
     history = [_turn("What are the core hours under the 2024 policy?")]
     assert condense("And in 2023?", history) == "What are the core hours under the 2023 policy?"
     history = [_turn("Can I work from abroad?")]
