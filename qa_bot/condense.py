@@ -61,6 +61,7 @@ _MONTHS = {
     "november",
     "december",
 }
+_PREPOSITIONS = {"about", "for", "in", "on", "under", "with", "at", "from", "to", "during"}
 _MODEL_NUMBER = re.compile(r"\b\d{2,4}\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
@@ -236,6 +237,11 @@ def condense(question: str, history: list[Turn]) -> str:
     subject = _subject(previous)
     if other and earlier is None:
         return _asked_of(previous, subject, other)
+    if not subject.named:  # "How long is the config valid for?" after a question on the VPN
+        subject = next(
+            (s for turn in reversed(history[:-1]) if (s := _subject(turn.standalone)).named),
+            subject,
+        )
     if not subject.name or subject.name.lower() in question.lower():
         return question
     words = [w.lower() for w in _WORD.findall(question)]
@@ -284,6 +290,12 @@ def _asked_of(previous: str, subject: _Subject, other: str) -> str:
     years, year = set(_YEAR.findall(previous)), _YEAR.search(other)
     if year and len(years) == 1:
         return previous.replace(years.pop(), year.group(0))
+    # "And about holidays?" after "Who do I ask about payroll?": the same question, of holidays.
+    first, _, rest = named.partition(" ")
+    if first.lower() in _PREPOSITIONS and rest:
+        asked_of = re.search(rf"\b{first}\s+(?:the\s+)?([^?,.;]+?)\s*([?.]?)$", previous, re.I)
+        if asked_of is not None:
+            return f"{previous[: asked_of.start()]}{named}{asked_of.group(2)}"
     # "and the 200?" after "how long is the warranty on the 500 pro": a model typed in lower
     # case is known by its number.
     numbers = set(_MODEL_NUMBER.findall(previous))

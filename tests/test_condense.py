@@ -77,3 +77,15 @@ def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
     # "And its warranty?" is more of the same subject.
     history = [_turn("How heavy is the 500 Pro?")]
     assert condense("And its warranty?", history) == "And 500 Pro's warranty?"
+
+
+def test_a_follow_up_keeps_the_conversations_named_subject() -> None:
+    # "About holidays" asks the question about payroll of holidays.
+    assert condense("And about holidays?", [_turn("Who do I ask about payroll?")]) == (
+        "Who do I ask about holidays?"
+    )
+    # A question between that names nothing does not lose the VPN.
+    history = [_turn("How do I connect to the VPN?"), _turn("How long is the config valid for?")]
+    assert condense("Who do I contact if it doesn't work?", history) == (
+        "Who do I contact if VPN doesn't work?"
+    )
