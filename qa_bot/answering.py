@@ -229,6 +229,10 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                     question, standalone, text, tuple(sources), confidence, abstained=True
                 )
             quoted = quotable(scored, docs)[: self.max_sentences + 3]
+            if not quoted:  # headings, questions and placeholders only: nothing says an answer
+                return Answer(
+                    question, standalone, NOT_FOUND, tuple(sources), confidence, abstained=True
+                )
             best = quoted[0]
             follower = _following(best, docs) if best.led else None
             chosen = self._choose(
@@ -372,7 +376,7 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
         waiting: list[tuple[int, int]] = []
         asked = _exercises(doc)
         for sentence in sentences:
-            if sentence.start in asked:
+            if sentence.start in asked or _PLACEHOLDER_TEXT.match(sentence.text):
                 answered_by[(doc_index, sentence.start)] = None
             elif sentence.start not in leads:
                 answered_by.update(dict.fromkeys(waiting, sentence))
@@ -398,6 +402,13 @@ def quotable(scored: list[ScoredSentence], docs: list[Document]) -> list[ScoredS
             placed.add(key)
             kept.append(sentence)
     return kept
+
+
+# What an unwritten page holds in place of its text: "TODO: write this", "Coming soon".
+_PLACEHOLDER_TEXT = re.compile(
+    r"(?:TODO|TBD|FIXME)\b|(?:coming soon|lorem ipsum|to be written|under construction)",
+    re.IGNORECASE,
+)
 
 
 def _exercises(doc: Document) -> set[int]:

@@ -583,3 +583,13 @@ def test_the_current_edition_answers_before_a_superseded_one(
     ]:
         reply = _ask(runtime, question)
         assert answer in reply.text.split(" [")[0], (question, reply.text)
+
+
+def test_an_unwritten_pages_placeholder_is_no_answer(runtime: Runtime, tmp_path: Path) -> None:
+    _ingest(runtime, tmp_path / "Parking-at-Leeds.md", "# Parking at Leeds\n\nTODO: write this\n")
+    reply = _ask(runtime, "Where can I park at the Leeds office?")
+    assert reply.abstained and reply.text == NOT_FOUND, reply.text
+    # Nor is a page of questions only: nothing on it answers.
+    _ingest(runtime, tmp_path / "quiz.md", "# Quiz\n\n1. What is mitosis?\n2. What is meiosis?\n")
+    reply = _ask(runtime, "What is mitosis?")
+    assert reply.abstained and reply.text == NOT_FOUND, reply.text
