@@ -284,7 +284,7 @@ def _another(question: str) -> str | None:
 def _asked_of(previous: str, subject: _Subject, other: str) -> str:
     """The previous question asked of something else: its named subject or year swapped for
     the new one ("How heavy is the Aero 300?" -> "the 500 Pro"), else the new one added."""
-    named = re.sub(r"^the\s+", "", other, flags=re.I)
+    named = re.sub(r"\s+ones?$", "", re.sub(r"^the\s+", "", other, flags=re.I))  # "the Bristol one"
     if subject.named and subject.name in previous and (named[:1].isupper() or named[:1].isdigit()):
         return previous.replace(subject.name, named, 1)
     years, year = set(_YEAR.findall(previous)), _YEAR.search(other)

@@ -77,6 +77,8 @@ def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
     # "And its warranty?" is more of the same subject.
     history = [_turn("How heavy is the 500 Pro?")]
     assert condense("And its warranty?", history) == "And 500 Pro's warranty?"
+    history = [_turn("What's the address of the Leeds office?")]
+    assert condense("And the Bristol one?", history) == "What's the address of the Bristol office?"
 
 
 def test_a_follow_up_keeps_the_conversations_named_subject() -> None:
