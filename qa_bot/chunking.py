@@ -52,8 +52,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # a page that opens with a heading does not go on from the page before; 30: a line that opens with
 # a price heads nothing; 31: a form's ticked box reads "☒"; 32: nor does a line of dialogue, or
 # a scene break; 33: a list's item may hold two sentences; 34: a wiki page's breadcrumb goes, and a
-# Markdown placeholder such as "<yourname>" stays).
-SPLITTING_VERSION = 34
+# Markdown placeholder such as "<yourname>" stays; 35: an HTML or Markdown list of links only goes,
+# as a menu does).
+SPLITTING_VERSION = 35
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

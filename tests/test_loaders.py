@@ -964,3 +964,14 @@ def test_a_wiki_pages_breadcrumb_is_not_its_text_nor_its_title(tmp_path: Path) -
         "<h1>VPN setup</h1><p>Install WireGuard.</p></main></body></html>"
     )
     assert _loaded(tmp_path / "vpn.html", html).text == "VPN setup\n\nInstall WireGuard."
+
+
+def test_a_list_of_links_is_a_way_to_other_pages_not_their_text(tmp_path: Path) -> None:
+    page = (
+        "# Home\n\nWelcome to the team wiki.\n\n## Policies\n\n- [Annual leave](leave.md)\n"
+        "- [Expense policy](expenses.docx)\n\n## Other\n\n- [Parking at Leeds](parking.md)\n\n"
+        "## Notes\n\n- Read the [leave policy](leave.md) before you book.\n"
+    )
+    text = _loaded(tmp_path / "Home.md", page).text
+    assert "Annual leave" not in text and "Parking at Leeds" not in text
+    assert "Read the leave policy before you book." in text  # a link within a sentence stays

@@ -120,6 +120,8 @@ def _read_html(path: Path, data: bytes, *, main_part: bool) -> tuple[str, str | 
     if main_part and soup.body is not None:
         for tag in _outermost(soup.body, _is_page_header_or_footer, _sections):
             tag.decompose()
+    for tag in soup.find_all(_is_link_list):
+        tag.decompose()
     _number_list_items(soup)
     _read_term_lists(soup)
     _qualify_repeated_headings(soup)
@@ -343,6 +345,20 @@ def _is_page_chrome(tag: Tag) -> bool:
         or _is_page_tool(tag)
         or _is_breadcrumb(tag)
     )
+
+
+def _is_link_list(tag: Tag) -> bool:
+    """A list of links and nothing else ("• Annual leave", "• Expense policy" on a wiki's home
+    page, "See also"): a way to other pages, as a menu is, which says nothing itself."""
+    if tag.name not in ("ul", "ol"):
+        return False
+    items = tag.find_all("li", recursive=False)
+    return bool(items) and all(_is_link_only(item) for item in items)
+
+
+def _is_link_only(item: Tag) -> bool:
+    links = item.find_all("a")
+    return len(links) == 1 and item.get_text(" ", strip=True) == links[0].get_text(" ", strip=True)
 
 
 def _is_breadcrumb(tag: Tag) -> bool:
