@@ -28,7 +28,7 @@ from qa_bot.chunking import (
 )
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
-from qa_bot.keyword import question_terms, terms
+from qa_bot.keyword import question_terms, respelled, terms
 from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
@@ -199,7 +199,11 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             return Answer(question, standalone, NOT_FOUND, abstained=True)
         if docs[0].metadata.get("overview_of"):  # "What is this document about?"
             return overview_answer(question, standalone, docs, sources)
-        signals, scored = self.signals(standalone, docs, focus=question)
+        # A word misspelt in the question is read as the passages spell it ("milage": "Mileage").
+        asked, focus = respelled(
+            [standalone, question], [doc.page_content for doc in docs], self.embedder.words
+        )
+        signals, scored = self.signals(asked, docs, focus=focus)
         scored = prefer_current(scored, docs, f"{question} {standalone}")
         reference = find_reference(question) or find_reference(standalone)
         asked, named = None, []

@@ -13,7 +13,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,13 @@ class SentenceEmbedder(HuggingFaceEmbeddings):
         client = self._client
         getter = getattr(client, "get_embedding_dimension", None)  # sentence-transformers >= 6
         return int(getter() if getter else client.get_sentence_embedding_dimension())
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The whole words its tokenizer knows: a word of English, not a typo of one
+        (keyword.respelled). Empty for a tokenizer without a word list."""
+        vocabulary = getattr(self._client.tokenizer, "vocab", None) or {}
+        return frozenset(word for word in vocabulary if word.isalpha())
 
     def embed_query(self, text: str) -> list[float]:
         return list(self._query_cache(text))

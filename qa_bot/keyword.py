@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -124,6 +125,74 @@ class QuestionTerms:
         wanted = self.wanted(held)
         total = sum(map(weight, wanted))
         return sum(map(weight, wanted & held)) / total if total else 0.0
+
+
+def respelled(texts: list[str], passages: list[str], words: frozenset[str]) -> list[str]:
+    """The texts with a misspelt word ("milage", "warrenty") spelt as the passages spell it:
+    a typo would zero the overlap that chooses the sentence and the coverage that confidence
+    rests on, and leave the question's vector and the reranker reading another word. Only a
+    word that is none of `words` (English: "occur" is no typo of "occup(ation)"), whose stem
+    no passage has, a letter or two from one stem they have. Without `words`, none."""
+    if not words:
+        return texts
+    written = _WORD_RE.findall(" ".join(passages))
+    spelt: dict[str, str] = {}  # stem -> the passages' word for it
+    for word, stem in zip(written, _stems(written), strict=True):
+        spelt.setdefault(stem, word.lower())
+    vocabulary = frozenset(spelt)
+    fixed = []
+    for text in texts:
+        asked = _WORD_RE.findall(text)
+        wanted = question_terms(text).all - vocabulary
+        for word, stem in zip(asked, _stems(asked), strict=True):
+            unknown = stem in wanted and word.lower() not in words
+            near = _nearest(stem, vocabulary) if unknown else None
+            if near is not None:
+                fix = spelt[near].capitalize() if word[0].isupper() else spelt[near]
+                text = re.sub(rf"\b{re.escape(word)}\b", fix, text)
+        fixed.append(text)
+    return fixed
+
+
+def _stems(words: list[str]) -> list[str]:
+    return _stemmer().stemWords([word.lower() for word in words])
+
+
+_WORD_RE = re.compile(r"[A-Za-z]{4,}")
+
+
+def _nearest(term: str, vocabulary: frozenset[str]) -> str | None:
+    """The one term of `vocabulary` within a letter (two for a long term, a swap counting
+    one) of `term`, and with its first letter; None if none, or several, are ("meiosi" is no
+    typo of "mitosi")."""
+    if len(term) < 5 or not term.isalpha():
+        return None
+    limit = 1 if len(term) < 9 else 2
+    found = {
+        word
+        for word in vocabulary
+        if word[0] == term[0]  # a typo seldom changes the first letter: "might" is no "right"
+        and abs(len(word) - len(term)) <= limit
+        and _distance(term, word, limit) <= limit
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from a to b, or limit + 1 once
+    past the limit."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, other in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (char != other))
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 def question_terms(question: str) -> QuestionTerms:

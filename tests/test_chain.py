@@ -585,6 +585,23 @@ def test_the_current_edition_answers_before_a_superseded_one(
         assert answer in reply.text.split(" [")[0], (question, reply.text)
 
 
+def test_a_misspelt_question_is_answered_as_spelt_right(runtime: Runtime, tmp_path: Path) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "travel.txt",
+        "Travel policy\n\n4.3 Hotels are booked through the travel portal.\n\n"
+        "4.4 Mileage for using a private car is paid at 45p per mile for the first 10,000 "
+        "miles in a tax year.\n\n4.5 Taxis are allowed after 10pm.\n",
+    )
+    for question in ("What is the mileage rate?", "What is the milage rate?"):
+        reply = _ask(runtime, question)
+        assert not reply.abstained, (question, reply.text)
+        assert reply.text.startswith("4.4 Mileage"), (question, reply.text)
+    assert _ask(runtime, "What is the milage rate?").standalone_query == (
+        "What is the milage rate?"  # the search is the user's; only the reading is respelt
+    )
+
+
 def test_an_unwritten_pages_placeholder_is_no_answer(runtime: Runtime, tmp_path: Path) -> None:
     _ingest(runtime, tmp_path / "Parking-at-Leeds.md", "# Parking at Leeds\n\nTODO: write this\n")
     reply = _ask(runtime, "Where can I park at the Leeds office?")

@@ -8,7 +8,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from qa_bot.embeddings import pack_vectors
-from qa_bot.keyword import TermMemo, analyse, question_terms
+from qa_bot.keyword import TermMemo, analyse, question_terms, respelled
 from qa_bot.sentences import OVERLAP_WEIGHT, TYPE_BONUS, best_per_doc, score_all
 
 
@@ -116,3 +116,20 @@ def test_remembered_terms_match_a_fresh_analysis() -> None:
     ]
     assert len(memo._items) == 3  # the oldest texts made way
     assert memo(["Tesla liked pigeons."]) == [frozenset({"tesla", "like", "pigeon"})]
+
+
+def test_a_misspelt_word_is_read_as_the_passages_spell_it() -> None:
+    passages = ["4.4 Mileage is paid at 45p per mile. Keep your receipts. There is no cap."]
+    english = frozenset("what is the rate do i need where cap meiosis parking mitosis".split())
+    assert respelled(["What is the milage rate?", "do i need reciepts"], passages, english) == [
+        "What is the mileage rate?",
+        "do i need receipts",
+    ]
+    # Not a word of English ("where" is no typo of "there"), nor a word a letter from another
+    # ("meiosis" is no typo of "mitosis"), nor a word the passages lack altogether.
+    for text in ("Where is the cap?", "What is meiosis?", "What is the parking rate?"):
+        assert respelled([text], [*passages, "Mitosis has stages."], english) == [text]
+    # Without a word list to tell typos from words, nothing is respelt.
+    assert respelled(["What is the milage rate?"], passages, frozenset()) == [
+        "What is the milage rate?"
+    ]
