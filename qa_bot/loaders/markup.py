@@ -77,16 +77,24 @@ def extract_html(path: Path, data: bytes) -> Extracted:
 def _unwrap_source_lines(data: bytes) -> bytes:
     """A page's source lines are not its lines: outside <pre>, a line break in the source is a
     space, as a browser shows it. Else a price block's "<s>$329.99</s>\n<b>$249.99</b>" and a
-    sentence wrapped in the source would stand on lines of their own."""
-    pieces, last = [], 0
-    for kept in _PREFORMATTED.finditer(data):
-        pieces += [_SOURCE_BREAK.sub(b" ", data[last : kept.start()]), kept.group(0)]
-        last = kept.end()
-    pieces.append(_SOURCE_BREAK.sub(b" ", data[last:]))
+    sentence wrapped in the source would stand on lines of their own. (One walk over the
+    <pre> tags, open and close, keeps this linear whatever the page.)"""
+    pieces, last, depth = [], 0, 0
+    for tag in _PREFORMATTED_TAG.finditer(data):
+        closing = tag.group(0)[1:2] == b"/"
+        if depth == 0 and not closing:
+            pieces.append(_SOURCE_BREAK.sub(b" ", data[last : tag.start()]))
+            last = tag.start()
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth == 0 and closing:
+            pieces.append(data[last : tag.end()])
+            last = tag.end()
+    tail = data[last:]
+    pieces.append(tail if depth else _SOURCE_BREAK.sub(b" ", tail))
     return b"".join(pieces)
 
 
-_PREFORMATTED = re.compile(rb"<(pre|textarea)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_PREFORMATTED_TAG = re.compile(rb"</?(?:pre|textarea)\b[^>]*>", re.IGNORECASE)
 _SOURCE_BREAK = re.compile(rb"[ \t]*\r?\n[ \t\r\n]*")
 
 
@@ -357,8 +365,13 @@ def _is_link_list(tag: Tag) -> bool:
 
 
 def _is_link_only(item: Tag) -> bool:
-    links = item.find_all("a")
-    return len(links) == 1 and item.get_text(" ", strip=True) == links[0].get_text(" ", strip=True)
+    """An item that is one link (in a paragraph, as a loose Markdown list writes it), seen from
+    its children only: a walk of each item's whole subtree would be quadratic in a page's
+    nesting of lists."""
+    children = [c for c in item.contents if not isinstance(c, str) or c.strip()]
+    if len(children) == 1 and getattr(children[0], "name", None) == "p":
+        children = [c for c in children[0].contents if not isinstance(c, str) or c.strip()]
+    return len(children) == 1 and getattr(children[0], "name", None) == "a"
 
 
 def _is_breadcrumb(tag: Tag) -> bool:
