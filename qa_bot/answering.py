@@ -219,10 +219,9 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             confidence = self.confidence(signals)
             missing = _missing_model(question, docs) or _missing_model(standalone, docs)
             if missing is not None:  # "the Aero 400" where the documents have the 200 and 300
+                # However like the passages found, they are about other models: no confidence.
                 text = f"I can't find {missing} in your documents."
-                return Answer(
-                    question, standalone, text, tuple(sources), confidence, abstained=True
-                )
+                return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
             if not scored or confidence < self.threshold:
                 # A part no retrieved chunk has or mentions is in no document: the retriever
                 # looks for it in every chunk. Naming it tells a mistyped number apart.

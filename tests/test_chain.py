@@ -518,6 +518,7 @@ def test_a_sentence_is_about_its_documents_subject(runtime: Runtime, tmp_path: P
     assert reply.abstained and reply.text == "I can't find Aero 400 in your documents."
     reply = _ask(runtime, "aero 400 dust bin")  # as people type
     assert reply.abstained and reply.text == "I can't find aero 400 in your documents."
+    assert reply.confidence == 0.0  # not "confidence 93%" under "I can't find"
 
 
 def test_a_question_of_price_is_answered_with_a_sum_of_money(
