@@ -53,8 +53,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # a price heads nothing; 31: a form's ticked box reads "☒"; 32: nor does a line of dialogue, or
 # a scene break; 33: a list's item may hold two sentences; 34: a wiki page's breadcrumb goes, and a
 # Markdown placeholder such as "<yourname>" stays; 35: an HTML or Markdown list of links only goes,
-# as a menu does).
-SPLITTING_VERSION = 35
+# as a menu does; 36: marked items a blank line apart are one list).
+SPLITTING_VERSION = 36
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -292,7 +292,9 @@ def list_items(text: str, sentences: Sequence[Span], index: int, limit: int) -> 
     a_line_each = first + 1 < len(sentences) and not _blank_between(text, first, sentences)
     while end < min(first + limit, len(sentences)):
         item = sentences[end]
-        if end > first and _starts_block(text, sentences, end):
+        # A blank line between marked items is the list's spacing, not the end of its block.
+        spaced = marked and opens_list_item(text, item.start)
+        if end > first and _starts_block(text, sentences, end) and not spaced:
             break
         if marked and end > first and not _starts_line(text, item.start):
             end += 1  # an item's second sentence: "4. Tag the release. CI builds the images."

@@ -337,6 +337,10 @@ def test_a_list_items_second_sentence_is_the_items() -> None:
     text = "Release steps:\n\n1. Tag the release. CI builds the images.\n2. Deploy to staging.\n"
     spans = split_sentences(text)
     assert list_items(text, spans, 0, 5) == 3
+    # Items a blank line apart, as a loose Markdown list reads, are one list still.
+    text = "Steps\n\n1. Install it.\n\n2. Sign in. Approve it.\n\n3. Connect.\n"
+    spans = split_sentences(text)
+    assert list_items(text, spans, 0, 9) == 4
 
 
 def test_a_list_that_grows_its_chunk_takes_its_lead_in_and_question_along() -> None:
