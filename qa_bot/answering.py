@@ -238,9 +238,14 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 )
             best = quoted[0]
             follower = _following(best, docs) if best.led else None
-            chosen = self._choose(
-                [under_lead_in(with_items(whole_row(s, docs), docs), docs) for s in quoted],
-                with_items(follower, docs, steps=True) if follower else None,
+            procedure = _HOW_TO.search(question) and _procedure(best, docs)
+            chosen = (
+                [procedure]
+                if procedure
+                else self._choose(
+                    [under_lead_in(with_items(whole_row(s, docs), docs), docs) for s in quoted],
+                    with_items(follower, docs, steps=True) if follower else None,
+                )
             )
         parts = []
         highlights: dict[int, tuple[int, int]] = {}
@@ -519,7 +524,15 @@ def with_items(
     if not items:
         return sentence
     more, items = len(items) > LIST_ITEMS, items[:LIST_ITEMS]
-    shown = [one_line(sentence.text)] + [as_item(doc.page_content[s.start : s.end]) for s in items]
+    text = doc.page_content
+    marked = opens_list_item(text, items[0].start)
+    shown = [one_line(sentence.text)] + [
+        # An item's second sentence ("2. Sign in. You will be asked…") goes on without a bullet.
+        one_line(text[s.start : s.end])
+        if marked and not opens_list_item(text, s.start)
+        else as_item(text[s.start : s.end])
+        for s in items
+    ]
     shown += [as_item("…")] if more else []
     return replace(sentence, end=items[-1].end, text=" ".join(shown), items=len(items))
 
@@ -581,6 +594,55 @@ def prefer_current(
 def _edition(title: str) -> str:
     """What a title names, whichever year's edition: "remote work policy" for "… 2024"."""
     return " ".join(_YEAR.sub(" ", title).casefold().split())
+
+
+# A question that asks how to do something: its answer is a procedure's steps, all of them.
+_HOW_TO = re.compile(
+    r"^\W*(?:how (?:do|can|should|would|could|must) (?:i|we|you|one)|how to)\b"
+    r"|\bwhat are the steps\b",
+    re.IGNORECASE,
+)
+
+
+def _procedure(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence | None:
+    """The numbered steps a step belongs to, quoted from their heading or lead-in ("Steps",
+    "To connect:"): "How do I connect to the VPN?" is answered by all of them, not by the
+    step that says "Connect". None if the sentence is no numbered step, or its steps have no
+    heading in the chunk."""
+    doc = docs[sentence.doc_index]
+    text = doc.page_content
+    if not _NUMBERED_STEP.match(text, sentence.start):
+        return None
+    spans = chunk_sentences(doc)
+    index = next((i for i, span in enumerate(spans) if span.start == sentence.start), None)
+    if index is None:
+        return None
+    while index > 0 and not _NUMBERED_STEP.match(text, spans[index].start):
+        index -= 1  # a step's second sentence
+    while index > 0 and (
+        _NUMBERED_STEP.match(text, spans[index - 1].start)
+        or not opens_list_item(text, spans[index - 1].start)
+        and index > 1
+        and _NUMBERED_STEP.match(text, spans[index - 2].start)
+    ):
+        index -= 1
+    if index == 0:
+        return None
+    head = spans[index - 1]
+    passage = ScoredSentence(
+        sentence.doc_index,
+        head.start,
+        head.end,
+        text[head.start : head.end],
+        0.0,
+        0.0,
+        sentence.score,
+    )
+    quoted = with_items(passage, docs, steps=True)
+    return quoted if quoted.items else None
+
+
+_NUMBERED_STEP = re.compile(r"\s*\d{1,2}[.)]\s")
 
 
 def under_lead_in(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence:

@@ -611,3 +611,20 @@ def test_an_unwritten_pages_placeholder_is_no_answer(runtime: Runtime, tmp_path:
     _ingest(runtime, tmp_path / "quiz.md", "# Quiz\n\n1. What is mitosis?\n2. What is meiosis?\n")
     reply = _ask(runtime, "What is mitosis?")
     assert reply.abstained and reply.text == NOT_FOUND, reply.text
+
+
+def test_a_how_to_question_is_answered_with_all_the_steps(runtime: Runtime, tmp_path: Path) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "VPN-setup.md",
+        "# VPN setup\n\nYou need the VPN to reach the build server.\n\n## Steps\n\n"
+        "1. Install the WireGuard client from the Company Portal.\n\n"
+        "2. Sign in at the portal with your account. You will be asked to approve the sign-in.\n\n"
+        "3. Import the config file and click Connect.\n\n## Contacts\n\nTom owns the VPN.\n",
+    )
+    reply = _ask(runtime, "How do I connect to the VPN?")
+    assert reply.text == (
+        "Steps 1. Install the WireGuard client from the Company Portal. 2. Sign in at the portal "
+        "with your account. You will be asked to approve the sign-in. 3. Import the config file "
+        "and click Connect. [1]"
+    ), reply.text
