@@ -19,48 +19,19 @@ from qa_bot.references import find_reference
 # "And the FAQ?" after "Summarize the handbook": the same request, of another document.
 _ANOTHER = re.compile(r"(?:and|what\s+about|how\s+about)\s+(?P<subject>[^?]+?)[\s?.]*", re.I)
 # Words that open a question of its own: "And how heavy is it?" asks something new.
-_ASKING = {
-    "how",
-    "what",
-    "who",
-    "whom",
-    "whose",
-    "when",
-    "where",
-    "why",
-    "which",
-    "is",
-    "are",
-    "was",
-    "were",
-    "do",
-    "does",
-    "did",
-    "can",
-    "could",
-    "will",
-    "would",
-    "should",
-    "has",
-    "have",
-    "had",
-}
+_ASKING = frozenset(
+    """
+    how what who whom whose when where why which is are was were do does did can could will
+    would should has have had
+    """.split()
+)
 # Requests that open a question with a capital: "Summarize the handbook" names no "Summarize".
 _REQUESTS = {"summarize", "summarise", "describe", "explain", "list", "give", "show", "define"}
-_MONTHS = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-}
+_MONTHS = frozenset(
+    """
+    january february march april may june july august september october november december
+    """.split()
+)
 _PREPOSITIONS = {"about", "for", "in", "on", "under", "with", "at", "from", "to", "during"}
 _MODEL_NUMBER = re.compile(r"\b\d{2,4}\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -70,72 +41,16 @@ _POSSESSIVES = {"his", "her", "its", "their"}
 _OTHER_REFERENCES = {"this", "that", "these", "those", "there", "then", "hers", "theirs"}
 # Words that lean on an earlier turn: "the next round", "what else", "the same year".
 _ELLIPSIS = {"next", "previous", "last", "same", "another", "else", "too", "also", "instead"}
+# Words that frame a question rather than name its subject: those that open one, and these.
 _QUESTION_WORDS = (
-    {
-        "what",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "which",
-        "did",
-        "does",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "has",
-        "have",
-        "had",
-        "in",
-        "on",
-        "at",
-        "according",
-        "during",
-        "after",
-        "before",
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "of",
-        "to",
-        "for",
-        "by",
-        "with",
-        "from",
-        "about",
-        "as",
-        "be",
-        "been",
-        "i",
-        "you",
-        "we",
-        "me",
-        "my",
-        "your",
-        "our",
-        "tell",
-        "more",
-        "also",
-        "other",
-        "else",
-        "what's",
-        "who's",
-        "where's",
-        "when's",
-        "how's",
-    }
+    _ASKING
+    | frozenset(
+        """
+        a an the and or of to for by with from about as in on at according during after before
+        be been i you we me my your our tell more also other else what's who's where's when's
+        how's
+        """.split()
+    )
     | _SUBJECT_PRONOUNS
     | _POSSESSIVES
     | _OTHER_REFERENCES
@@ -143,51 +58,23 @@ _QUESTION_WORDS = (
 
 
 # Whom a pronoun means after "Who is Nora's brother?": "he" is the brother, "she" Nora.
-_MALE = {
-    "brother",
-    "father",
-    "son",
-    "husband",
-    "uncle",
-    "nephew",
-    "grandfather",
-    "grandson",
-    "boyfriend",
-    "king",
-    "prince",
-    "dad",
-    "stepfather",
-    "stepson",
-}
-_FEMALE = {
-    "sister",
-    "mother",
-    "daughter",
-    "wife",
-    "aunt",
-    "niece",
-    "grandmother",
-    "granddaughter",
-    "girlfriend",
-    "queen",
-    "princess",
-    "mum",
-    "mom",
-    "stepmother",
-    "stepdaughter",
-}
-_PLURAL = {
-    "parents",
-    "children",
-    "siblings",
-    "brothers",
-    "sisters",
-    "sons",
-    "daughters",
-    "cousins",
-    "grandparents",
-    "grandchildren",
-}
+_MALE = frozenset(
+    """
+    brother father son husband uncle nephew grandfather grandson boyfriend king prince dad
+    stepfather stepson
+    """.split()
+)
+_FEMALE = frozenset(
+    """
+    sister mother daughter wife aunt niece grandmother granddaughter girlfriend queen princess
+    mum mom stepmother stepdaughter
+    """.split()
+)
+_PLURAL = frozenset(
+    """
+    parents children siblings brothers sisters sons daughters cousins grandparents grandchildren
+    """.split()
+)
 _POSSESSIVE = re.compile(r"(.+?)['’]s")
 
 
