@@ -482,7 +482,7 @@ def _models(text: str, names: set[str] | None = None) -> Iterator[tuple[list[str
                 [],
             )
         number = match.group(2)
-        if words and not (len(number) == 4 and number[:2] in ("18", "19", "20")):
+        if words and not _YEAR.fullmatch(number):
             yield words, number  # not "In 1990", "Broncos 2015": a year
 
 
@@ -555,7 +555,7 @@ _ASKS_EARLIER = re.compile(
     r"|used to)\b",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
 def prefer_current(
@@ -617,9 +617,7 @@ def _procedure(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
     index = next((i for i, span in enumerate(spans) if span.start == sentence.start), None)
     if index is None:
         return None
-    while index > 0 and not _NUMBERED_STEP.match(text, spans[index].start):
-        index -= 1  # a step's second sentence
-    while index > 0 and (
+    while index > 0 and (  # back over the steps before it, and their second sentences
         _NUMBERED_STEP.match(text, spans[index - 1].start)
         or not opens_list_item(text, spans[index - 1].start)
         and index > 1
@@ -629,15 +627,7 @@ def _procedure(sentence: ScoredSentence, docs: list[Document]) -> ScoredSentence
     if index == 0:
         return None
     head = spans[index - 1]
-    passage = ScoredSentence(
-        sentence.doc_index,
-        head.start,
-        head.end,
-        text[head.start : head.end],
-        0.0,
-        0.0,
-        sentence.score,
-    )
+    passage = replace(sentence, start=head.start, end=head.end, text=text[head.start : head.end])
     quoted = with_items(passage, docs, steps=True)
     return quoted if quoted.items else None
 
