@@ -975,3 +975,14 @@ def test_a_list_of_links_is_a_way_to_other_pages_not_their_text(tmp_path: Path) 
     text = _loaded(tmp_path / "Home.md", page).text
     assert "Annual leave" not in text and "Parking at Leeds" not in text
     assert "Read the leave policy before you book." in text  # a link within a sentence stays
+
+
+def test_a_text_files_underlines_and_rules_are_not_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "printer.txt"
+    path.write_text(
+        "Steps\n-----\n1. Install the app.\n2. Restart.\n\n=====\n\nFAQ\n===\nNone yet.\n"
+    )
+    text = load_document(path).text
+    assert "--" not in text and "==" not in text
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    assert sentences == ["Steps", "1. Install the app.", "2. Restart.", "FAQ", "None yet."]

@@ -47,8 +47,14 @@ def normalise_newlines(text: str) -> str:
 
 def extract_txt(path: Path, data: bytes) -> Extracted:
     text = decode_text(path, data)
-    text = without_breadcrumb(text)
+    text = _RULE.sub("", without_breadcrumb(text))
     return without_note_marks(unquote_email(text)), email_subject(text), ()
+
+
+# A line drawn with one character: a heading's underline ("Steps" over "-----", as Markdown's
+# setext headings and plain-text files write them) or a rule between parts. It says nothing, and
+# left in, it stood between a heading and its list as a "sentence" of its own.
+_RULE = re.compile(r"^[ \t]*([-=_*~#])\1{2,}[ \t]*$", re.MULTILINE)
 
 
 # A wiki page's trail of where it sits: "Home > IT > VPN setup", "Docs › Guides › Install".
