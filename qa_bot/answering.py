@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -217,7 +217,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             confidence = max(self.confidence(signals), REFERENCE_CONFIDENCE)
         else:
             confidence = self.confidence(signals)
-            missing = _missing_model(question, docs) or _missing_model(standalone, docs)
+            missing = _missing_model(dict.fromkeys([question, standalone]), docs)
             if missing is not None:  # "the Aero 400" where the documents have the 200 and 300
                 # However like the passages found, they are about other models: no confidence.
                 text = f"I can't find {missing} in your documents."
@@ -452,18 +452,19 @@ _NOT_A_NAME = frozenset(
 )
 
 
-def _missing_model(question: str, docs: list[Document]) -> str | None:
-    """A model the question names by number that no passage found has, where they have the
-    same name with other numbers: the "Aero 400" (or "aero 400") of a range of 200, 300 and
-    500. The search would have found it; answering with another model's figures would mislead."""
+def _missing_model(questions: Iterable[str], docs: list[Document]) -> str | None:
+    """A model the questions (the user's, and as condensed) name by number that no passage
+    found has, where they have the same name with other numbers: the "Aero 400" (or "aero
+    400") of a range of 200, 300 and 500. The search would have found it; answering with
+    another model's figures would mislead."""
     found = "\n".join(f"{d.metadata.get('title') or ''}\n{one_line(d.page_content)}" for d in docs)
     models = {(" ".join(name).casefold(), number) for name, number in _models(found)}
     names = {name for name, _ in models}
-    for words, number in _models(question, names):
-        name = " ".join(words)
-        if (name.casefold(), number) in models or re.search(rf"\b{number}\b", found):
-            continue  # "51" is somewhere in what was found: perhaps as "Super Bowl LI"
-        if name.casefold() in names:
+    for question in questions:
+        for words, number in _models(question, names):  # only names the passages have
+            name = " ".join(words)
+            if (name.casefold(), number) in models or re.search(rf"\b{number}\b", found):
+                continue  # "51" is somewhere in what was found: perhaps as "Super Bowl LI"
             return f"{name} {number}"
     return None
 
