@@ -39,7 +39,8 @@ CSS = """
 .qa-meta { font-size: 0.85em; opacity: 0.75; }
 """
 
-# Clicking a marker [n] in the chat opens that source in the panel and scrolls to it.
+# Clicking a marker [n] in the chat opens that source in the panel and scrolls to it. The
+# click goes on to the chat, whose select event shows an earlier answer's sources first.
 JS = """
 () => {
   const open = (id) => {
@@ -55,7 +56,6 @@ JS = """
     const link = event.target.closest("a[href^='#qa-src-']");
     if (!link) return;
     event.preventDefault();
-    event.stopPropagation();
     const id = link.getAttribute("href").slice(1);
     if (!open(id)) {
       let tries = 0;

@@ -204,6 +204,12 @@ def test_ask_cite_follow_up_upload_and_remove(page, app: LiveApp, tmp_path: Path
     assert "facilitate bilateral trade" in answer
     shot(page, "04-follow-up")
 
+    # An earlier answer's marker opens that answer's source, not the latest one's.
+    page.locator("#qa-chat [data-testid='bot']").first.locator("a.qa-cite").first.click()
+    wait_until(page, "() => document.querySelector('#qa-src-1-1')?.open === true")
+    assert "year-round opening" in page.locator("#qa-src-1-1 mark").inner_text()
+    shot(page, "04b-earlier-citation")
+
     # 4. Upload a .docx from the page, watch it ingest, ask about it.
     report = make_docx(
         tmp_path / "orchard-report.docx",
