@@ -567,6 +567,11 @@ def test_a_text_files_title_is_its_first_line_that_is_not_a_marking(tmp_path: Pa
     path = tmp_path / "memo.txt"
     path.write_text("CONFIDENTIAL\n\nHarvest Notes\n\nApples ripen in autumn.", encoding="utf-8")
     assert load_document(path).title == "Harvest Notes"
+    # A file that opens with its text has no title in it: its name is its title.
+    path.write_text("Minutes of meeting 17. The committee approved item 4.\n", encoding="utf-8")
+    assert load_document(path).title == "memo"
+    path.write_text("Dr. Hale's notes\n\nApples ripen in autumn.", encoding="utf-8")
+    assert load_document(path).title == "Dr. Hale's notes"
 
 
 def test_an_email_thread_reads_without_its_quote_marks_under_its_subject(tmp_path: Path) -> None:

@@ -6,11 +6,18 @@ import re
 
 
 def title_from_text(text: str) -> str | None:
+    """The first line, unless it is a paragraph: a file that opens with its text has no title
+    in it (the file name serves), and a paragraph as title would lend its words to every
+    sentence of the file (answering reads a sentence with its title)."""
     for line in text.splitlines():
         title = usable_title(line.strip().lstrip("#"))
         if title:
-            return title[:120]
+            return None if _PARAGRAPH.search(title) else title[:120]
     return None
+
+
+# Two sentences or more: a full stop inside the line and one at its end.
+_PARAGRAPH = re.compile(r"\w\w[.!?][\"')\]]?\s+[\"'(]?[A-Z].*[.!?][\"')\]]?$")
 
 
 # What tools write when the author gave no title (reportlab's "(anonymous)"), and markings that
