@@ -54,8 +54,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # a scene break; 33: a list's item may hold two sentences; 34: a wiki page's breadcrumb goes, and a
 # Markdown placeholder such as "<yourname>" stays; 35: an HTML or Markdown list of links only goes,
 # as a menu does; 36: marked items a blank line apart are one list; 37: a text file's underlines
-# and rules go; 38: a first line that is a paragraph is no title).
-SPLITTING_VERSION = 38
+# and rules go; 38: a first line that is a paragraph is no title; 39: a PDF table's empty and
+# wrapped cells keep its rows whole).
+SPLITTING_VERSION = 39
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

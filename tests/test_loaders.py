@@ -902,6 +902,43 @@ line two</pre></main></body></html>"""
     )
 
 
+def test_a_pdf_tables_empty_and_wrapped_cells_keep_its_rows_whole(tmp_path: Path) -> None:
+    # pypdf reads a row with an empty cell, and a cell's wrapped lines, as rows of fewer cells:
+    # the table broke in two, and its cells were named by the wrong columns ("30 min: £48").
+    # A table is drawn a cell at a time; a cell wraps under its first line (aligned to the
+    # row's top) or over its last (to the row's foot, as reportlab does).
+    columns = (72, 182, 292, 402)
+    page = [
+        (72, 760, "Fees from 1 January."),
+        *zip(columns, [740] * 4, ["Service", "Unit", "Price", "Notes"], strict=True),
+        *zip(
+            columns,
+            [722] * 4,
+            ["Initial assessment", "60 min", "£75", "Includes a written"],
+            strict=True,
+        ),
+        (402, 710, "plan for your GP"),
+        *zip(columns[:3], [692] * 3, ["Follow-up", "30 min", "£48"], strict=True),
+        (72, 674, "Extended follow-up for"),
+        *zip(columns, [662] * 4, ["two areas", "45 min", "£62", "Recommended"], strict=True),
+        *zip(
+            columns, [644] * 4, ["Sports massage", "45 min", "£55", "With therapist"], strict=True
+        ),
+        (72, 610, "Prices include VAT."),
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "fees.pdf", [page]))
+    assert doc.text == (
+        "Fees from 1 January.\n\n"
+        "Service: Initial assessment | Unit: 60 min | Price: £75 | Notes: Includes a written "
+        "plan for your GP\n\n"
+        "Service: Follow-up | Unit: 30 min | Price: £48\n\n"
+        "Service: Extended follow-up for two areas | Unit: 45 min | Price: £62 | Notes: "
+        "Recommended\n\n"
+        "Service: Sports massage | Unit: 45 min | Price: £55 | Notes: With therapist\n\n"
+        "Prices include VAT."
+    )
+
+
 def test_a_pdf_forms_labels_read_with_their_values(tmp_path: Path) -> None:
     # A form prints each label beside its value, rows of two fields beside rows of one, which
     # makes no table; each cell alone would be a "sentence" that says nothing.

@@ -90,11 +90,12 @@ def _slide_lines(text: str) -> str:
 
 
 class Line(NamedTuple):
-    """A line of a page's text and the height it is printed at, in points from the page's
-    foot (None when pypdf did not say)."""
+    """A line of a page's text, the height it is printed at, in points from the page's foot,
+    and where it starts, in points from the page's left edge (None when pypdf did not say)."""
 
     text: str
     height: float | None = None
+    x: float | None = None
 
 
 def page_lines(page: PageObject) -> list[Line]:
@@ -103,24 +104,28 @@ def page_lines(page: PageObject) -> list[Line]:
     pypdf reads text in the order it was drawn, not where it was drawn: a report's header and
     footer, drawn before the body, come out together as its first lines.
     """
-    pieces: list[tuple[str, float]] = []
+    pieces: list[tuple[str, float, float]] = []
 
     def visit(text: str, user: list[float], matrix: list[float], *_: object) -> None:
         if text:
             # The text matrix's origin in page space.
-            pieces.append((text, user[1] * matrix[4] + user[3] * matrix[5] + user[5]))
+            x = user[0] * matrix[4] + user[2] * matrix[5] + user[4]
+            pieces.append((text, user[1] * matrix[4] + user[3] * matrix[5] + user[5], x))
 
     text = normalise_newlines(page.extract_text(visitor_text=visit) or "")
-    if normalise_newlines("".join(piece for piece, _ in pieces)) != text:
+    if normalise_newlines("".join(piece for piece, _, _ in pieces)) != text:
         # The visitor missed some text: the lines as read, without heights.
         return [Line(line) for line in text.split("\n")]
     lines = [Line("")]
-    for piece, height in pieces:
+    for piece, height, x in pieces:
         for index, part in enumerate(normalise_newlines(piece).split("\n")):
             if index:
                 lines.append(Line(""))
-            line, at = lines[-1]
-            lines[-1] = Line(line + part, height if at is None and part.strip() else at)
+            last = lines[-1]
+            if last.height is None and part.strip():
+                lines[-1] = Line(last.text + part, height, x)
+            else:
+                lines[-1] = last._replace(text=last.text + part)
     return lines
 
 
@@ -156,6 +161,7 @@ def table_rows(page: list[Line]) -> list[Line]:
             else [row]
         )
     ]
+    rows = _gridded(rows)
     lines: list[Line] = []
     index = 0
     while index < len(rows):
@@ -189,6 +195,120 @@ def table_rows(page: list[Line]) -> list[Line]:
     return lines
 
 
+# Cells start in one column when their left edges are this close, in points.
+_COLUMN_SLACK = 2.0
+# A table's row follows the one before it with at least its cells' padding between them,
+# and a wrapped cell's next line with none: a gap this much (points) under the rows' own.
+_CELL_PADDING = 2.5
+# The narrowest a character is printed, in points: no cell's text is wider than its column.
+_NARROWEST_CHARACTER = 2.5
+
+
+def _gridded(rows: list[list[Line]]) -> list[list[Line]]:
+    """A drawn table's rows each of as many cells as it has columns, where pypdf reads a row
+    with an empty cell ("Follow-up treatment | 30 min | £48 |") or a cell wrapped onto lines
+    of their own as rows of fewer cells: the table would break in two, and name its cells by
+    the wrong columns ("30 min: £48")."""
+    gridded: list[list[Line]] = []
+    index = 0
+    while index < len(rows):
+        found = _grid(rows, index)
+        if found is None:
+            gridded.append(rows[index])
+            index += 1
+        else:
+            grid, used = found
+            gridded += grid
+            index += used
+    return gridded
+
+
+def _grid(rows: list[list[Line]], start: int) -> tuple[list[list[Line]], int] | None:
+    """The table whose first row (three or more cells) is `start`, as a grid, and how many of
+    `rows` it takes; None when there is none, or when its rows are whole already.
+
+    A table is drawn a cell at a time, a row at a time: a row starts where a line starts left
+    of the line before it. Its lines start at its columns' left edges, fit between them, and
+    go down the page.
+    """
+    first = rows[start]
+    if len(first) < 3 or not all(map(_placed, first)):
+        return None
+    columns = sorted(line.x for line in first)
+    if any(right - left <= _COLUMN_SLACK for left, right in pairwise(columns)):
+        return None
+    table: list[list[Line]] = [list(first)]
+    taken = [1]  # how many of `rows` each row of the table is made of
+    pitch = math.inf  # the least gap from a row's lowest line to the next row's top, so far
+    for row in rows[start + 1 :]:
+        if not all(_placed(line) and _cell_of(line, columns) is not None for line in row):
+            break
+        last = table[-1]
+        gap = _gap(last, row)
+        # The last row may yet grow: its gap from the row before counts as it stands.
+        least = min(pitch, _gap(table[-2], last)) if len(table) > 1 else None
+        column, last_column = _cell_of(row[0], columns), _cell_of(last[-1], columns)
+        if least is not None and gap < least - _CELL_PADDING:
+            if _gap(table[-2], row) <= 0:
+                break  # level with the row before the last: no table's
+            last += row  # the row's next cells, or a cell's next lines
+            taken[-1] += 1
+        elif (
+            gap > 0
+            and column <= last_column
+            # Under the first row, any row but a list's number: a list under a lone row.
+            and (
+                gap <= 1.5 * least
+                if least is not None
+                else not _LIST_MARK.fullmatch(row[0].text.strip())
+            )
+        ):
+            if least is not None:
+                pitch = least
+            table.append(list(row))
+            taken.append(1)
+        elif least is None and gap <= 0 and column > last_column:
+            last += row  # the first row's next cells, drawn apart
+            taken[-1] += 1
+        else:
+            break
+    # Lines after the table in its first column only are the text after it.
+    while len(table) > 1 and len({_cell_of(line, columns) for line in table[-1]}) == 1:
+        table.pop()
+        taken.pop()
+    if len(table) < 2:
+        return None
+    if all(len(row) == len(columns) and len({line.height for line in row}) == 1 for row in table):
+        return rows[start : start + len(table)], len(table)  # whole rows: nothing to mend
+    grid = []
+    for row in table:
+        cells: list[list[str]] = [[] for _ in columns]
+        for line in sorted(row, key=lambda line: -line.height):
+            cells[_cell_of(line, columns)].append(line.text.strip())
+        top = max(line.height for line in row)
+        grid.append([Line(" ".join(cell), top) for cell in cells])
+    return grid, sum(taken)
+
+
+def _gap(above: list[Line], below: list[Line]) -> float:
+    """How far the top of a row's lines is under the lowest of the lines above it."""
+    return min(line.height for line in above) - max(line.height for line in below)
+
+
+def _placed(line: Line) -> bool:
+    return line.x is not None and line.height is not None and bool(line.text.strip())
+
+
+def _cell_of(line: Line, columns: list[float]) -> int | None:
+    """The column a line starts in, if it fits in it."""
+    for index, edge in enumerate(columns):
+        if abs(line.x - edge) <= _COLUMN_SLACK:
+            width = columns[index + 1] - edge if index + 1 < len(columns) else math.inf
+            fits = len(line.text.strip()) * _NARROWEST_CHARACTER <= width
+            return index if fits else None
+    return None
+
+
 def _is_field_row(row: list[Line]) -> bool:
     """A form's row: labels printed beside their values ("Date of incident:", "04/06/2024",
     "Time:", "14:35"), read as one line where each cell alone would say nothing."""
@@ -210,6 +330,8 @@ def _field_line(row: list[Line]) -> str:
     tick = ""
     for line in row:
         text = line.text.strip()
+        if not text:
+            continue  # an empty cell of a form drawn as a table
         if text.endswith(":"):
             fields.append([text])
         elif _TICK.fullmatch(text):
