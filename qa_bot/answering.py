@@ -777,7 +777,9 @@ def named_parts(
                 break
             part.append(following[offset])
         parts.append(part)
-    return parts
+    # A line with nothing under it is a table of contents' entry, or the number mentioned in
+    # passing: the part itself goes first.
+    return sorted(parts, key=lambda part: len(part) == 1)
 
 
 # How much of a clause "What does clause 5.2 say?" quotes: its sentences and items, up to the

@@ -148,6 +148,21 @@ class Reference:
         number = re.escape(self.number)
         return re.search(rf"(?<![\w.]){number}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
 
+    def only_listed_in(self, text: str) -> bool:
+        """Every line of `text` that opens this part is an entry of a list of parts, as a
+        table of contents is: the line after it opens another part, not one of this one's
+        (or, at the end of the text, the line before it opens one)."""
+        lines = [line for line in text.splitlines() if line.strip()]
+        openings = [i for i, line in enumerate(lines) if re.match(self.pattern, line)]
+
+        def listed(i: int) -> bool:
+            if i + 1 == len(lines):
+                return i > 0 and opening_number(lines[i - 1]) is not None
+            number = opening_number(lines[i + 1])
+            return number is not None and not number.startswith(f"{self.number}.")
+
+        return bool(openings) and all(map(listed, openings))
+
     def opens(self, text: str) -> bool:
         """The sentence `text` opens this part."""
         if self.by_label:

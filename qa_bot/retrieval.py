@@ -84,7 +84,10 @@ class HybridRetriever(BaseRetriever):
         for chunk_id, sentence in zip(candidates, best, strict=True):
             signals[chunk_id]["score_sentence"] = sentence
             final[chunk_id] = fused[chunk_id] + self.sentence_weight * sentence
-        _put_named_first(final, named)
+        # A contents list's entry is no part: the part itself goes first.
+        reference = find_reference(query)
+        listed = {c for c in named if c in docs and reference.only_listed_in(docs[c].page_content)}
+        _put_named_first(final, named - listed)
         top = sorted(final, key=final.__getitem__, reverse=True)[: self.k]
 
         results = []
@@ -123,12 +126,14 @@ class HybridRetriever(BaseRetriever):
 
     def _named_parts(self, query: str, found: dict[str, float]) -> set[str]:
         """Chunks with a line opening with the number the question names, if it names one:
-        those the search found, else the store's first few."""
+        those the search found and the others of their documents (a contents list names 5.3
+        as its section does, and may be all the search finds), else the store's first few."""
         reference = find_reference(query)
         if reference is None:
             return set()
         named = self.store.matching(reference.pattern, REFERENCE_LIMIT)
-        return {c for c in named if c in found} or set(named[: self.k])
+        documents = {c.rsplit("-", 1)[0] for c in named if c in found}
+        return {c for c in named if c.rsplit("-", 1)[0] in documents} or set(named[: self.k])
 
 
 def _put_named_first(final: dict[str, float], named: set[str]) -> None:

@@ -261,6 +261,28 @@ def test_a_heading_is_quoted_with_its_first_sentence(runtime) -> None:  # noqa: 
     assert answer.text.startswith("Appendix A - Prices [1] Extra virgin olive oil costs 6 euros")
 
 
+def test_a_section_is_quoted_from_its_heading_not_from_the_contents(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    # A handbook's contents list names each section as its heading does.
+    sections = {
+        "4.1 Holiday year": "The holiday year runs from 1 January to 31 December.",
+        "4.2 Annual leave": "Full-time employees are entitled to 25 days' paid annual leave.",
+        "4.3 Bank holidays": "The office is closed on the eight public bank holidays.",
+        "5.1 Maternity leave": "Employees may take up to 52 weeks of maternity leave.",
+        "5.2 Paternity leave": "Partners are entitled to two weeks' paternity leave.",
+        "5.3 Adoption leave": "Adopters are entitled to 52 weeks of adoption leave.",
+    }
+    handbook = "Staff handbook\n\nContents\n\n" + "\n".join(sections) + "\n\n"
+    handbook += "\n\n".join(f"{heading}\n\n" + f"{text} " * 3 for heading, text in sections.items())
+    runtime = open_sample_runtime(
+        tmp_path, embedder, {"handbook.txt": handbook}, chunk_size=200, chunk_overlap=0, k=4
+    )
+    for number, heading in (("4.2", "4.2 Annual leave"), ("5.3", "5.3 Adoption leave")):
+        answer = ask(runtime, f"What does section {number} say?")
+        assert answer.text.startswith(f"{heading} [1] {sections[heading]}"), answer.text
+
+
 def test_a_run_in_heading_is_quoted_with_its_first_sentence(
     tmp_path: Path, embedder: SentenceEmbedder
 ) -> None:
