@@ -777,9 +777,10 @@ def named_parts(
                 break
             part.append(following[offset])
         parts.append(part)
-    # A line with nothing under it is a table of contents' entry, or the number mentioned in
-    # passing: the part itself goes first.
-    return sorted(parts, key=lambda part: len(part) == 1)
+    # A line with nothing under it, where its document has the part with its text too, is
+    # the part's entry in a table of contents: the part itself goes first.
+    whole = {source(part[0]) for part in parts if len(part) > 1}
+    return sorted(parts, key=lambda part: len(part) == 1 and source(part[0]) in whole)
 
 
 # How much of a clause "What does clause 5.2 say?" quotes: its sentences and items, up to the

@@ -84,10 +84,12 @@ class HybridRetriever(BaseRetriever):
         for chunk_id, sentence in zip(candidates, best, strict=True):
             signals[chunk_id]["score_sentence"] = sentence
             final[chunk_id] = fused[chunk_id] + self.sentence_weight * sentence
-        # A contents list's entry is no part: the part itself goes first.
+        # A contents list's entry, where its document has the part itself, is no part: the
+        # part goes first. (A list of steps or of short clauses lists parts too.)
         reference = find_reference(query)
         listed = {c for c in named if c in docs and reference.only_listed_in(docs[c].page_content)}
-        _put_named_first(final, named - listed)
+        parted = {c.rsplit("-", 1)[0] for c in named - listed}
+        _put_named_first(final, named - {c for c in listed if c.rsplit("-", 1)[0] in parted})
         top = sorted(final, key=final.__getitem__, reverse=True)[: self.k]
 
         results = []
