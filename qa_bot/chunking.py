@@ -55,8 +55,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # Markdown placeholder such as "<yourname>" stays; 35: an HTML or Markdown list of links only goes,
 # as a menu does; 36: marked items a blank line apart are one list; 37: a text file's underlines
 # and rules go; 38: a first line that is a paragraph is no title; 39: a PDF table's empty and
-# wrapped cells keep its rows whole).
-SPLITTING_VERSION = 39
+# wrapped cells keep its rows whole; 40: a short section keeps its list in its chunk).
+SPLITTING_VERSION = 40
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4
@@ -679,7 +679,10 @@ def _pack(
             head = heads[index]
             whole = head is not None and head >= first
             whole = whole and sentences[ends[head]].end - sentences[head].start <= grown
-            if whole and all(leads[first:head]):
+            # A section's heading and a short paragraph before a list's lead-in ("Examples
+            # include:") are what the list is of: the chunk holds them with the list.
+            short = whole and sentences[head].start - sentences[first].start <= size // 2
+            if whole and (all(leads[first:head]) or short and sections[first]):
                 continue  # the chunk holds the list, from its heading on
             if head is not None and (whole or sentence.end - sentences[head].start <= size):
                 cut = head

@@ -373,6 +373,25 @@ def test_a_lead_in_that_a_chunk_would_cut_from_its_list_opens_the_next_chunk() -
         assert [c.text.split("\n")[0] for c in chunks] == ["Benefits", "All employees receive:"]
 
 
+def test_a_short_section_keeps_its_list_in_its_chunk() -> None:
+    # A heading and a sentence before "Examples include:": the list is what the section is
+    # of, and cut from them it says nothing of gross misconduct.
+    items = [
+        "theft, fraud or falsifying records",
+        "violence, bullying or harassment",
+        "serious breach of safety rules",
+        "being drunk at work",
+    ]
+    text = (
+        "Gross misconduct\n\nGross misconduct justifies dismissal without notice.\n\n"
+        "Examples include:\n\n" + "\n".join(f"- {item}" for item in items) + "\n\n"
+        "Suspension\n\nYou may be suspended on full pay."
+    )
+    chunks = chunk_document(_doc(text), chunk_size=150, chunk_overlap=0)
+    assert [c.text.split("\n")[0] for c in chunks] == ["Gross misconduct", "Suspension"]
+    assert chunks[0].text.endswith("being drunk at work")
+
+
 def _paged(*pages: str) -> LoadedDocument:
     """A document as the PDF loader returns it: pages joined by PAGE_SEPARATOR, with spans."""
     spans, offset = [], 0
