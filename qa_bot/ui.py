@@ -110,6 +110,12 @@ def build_ui(
                     elem_id="qa-chat",
                     feedback_options=None,
                     buttons=["copy", "copy_all"],
+                    # What a first visit, and a new conversation, shows in the empty chat.
+                    placeholder=(
+                        "Ask a question about your documents.\n\nAdd files under Documents "
+                        f"below ({', '.join(_kinds())}). Each answer cites the passage it comes "
+                        "from: click a marker such as [1] to see it."
+                    ),
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -130,7 +136,8 @@ def build_ui(
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html([], 0), elem_id="qa-sources")
-        with gr.Accordion("Documents", open=False):
+        # Open on load when the workspace has no documents yet: adding them comes first.
+        with gr.Accordion("Documents", open=False, elem_id="qa-documents-panel") as panel:
             with gr.Row():
                 upload = gr.File(
                     label="Add documents",
@@ -169,6 +176,7 @@ def build_ui(
             "remove_choice": remove_choice,
             "remove_button": remove_button,
             "documents": documents,
+            "panel": panel,
         }
         _register_events(demo, workspaces, users, widgets)
     return demo
@@ -207,7 +215,13 @@ def _register_events(
         user = user_of(request)
         name = workspaces.default_for(user)
         runtime = open_workspace(name, request)
-        return name, workspace_choices(user, name), *_document_widgets(runtime)
+        empty = runtime is None or not runtime.store.documents()
+        return (
+            name,
+            workspace_choices(user, name),
+            *_document_widgets(runtime),
+            gr.update(open=True) if empty else gr.skip(),
+        )
 
     def switch_workspace(choice: str | None, current: str | None, request: gr.Request):
         user = user_of(request)
@@ -333,7 +347,7 @@ def _register_events(
     demo.load(
         start_session,
         None,
-        [*chosen, w["documents"], w["remove_choice"]],
+        [*chosen, w["documents"], w["remove_choice"], w["panel"]],
         api_visibility="private",
     )
     w["workspace_choice"].input(
@@ -411,6 +425,12 @@ def _document_widgets(runtime: Runtime | None) -> tuple[Any, Any]:
     rows = [[info.file_name, info.chunks, info.title] for info in infos]
     choices = [(info.file_name, info.doc_id) for info in infos]
     return rows, gr.update(choices=choices, value=None)
+
+
+def _kinds() -> list[str]:
+    """The kinds of file the store takes, as a user names them (not ".htm" beside ".html")."""
+    names = ("txt", "md", "html", "pdf", "docx")
+    return [name for name in names if f".{name}" in supported_suffixes()]
 
 
 def _no_documents_text() -> str:

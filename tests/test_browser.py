@@ -162,8 +162,29 @@ def upload(page, files: list, expect: str) -> str:  # noqa: ANN001
     return status.inner_text()
 
 
+def test_a_first_visit_to_an_empty_store_shows_where_to_add_documents(
+    browser_context, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-documents"
+    empty.mkdir()
+    with serve(tmp_path / "app", documents=empty) as live:
+        page = browser_context.new_page()
+        page.goto(live.url)
+        page.wait_for_selector("#qa-question textarea")
+        chat = page.locator("#qa-chat")
+        chat.get_by_text("Ask a question about your documents.").wait_for()
+        assert "Documents" in chat.inner_text()
+        # The documents panel is open, its upload box in view: adding files comes first.
+        page.locator("#qa-upload").wait_for(state="visible")
+        shot(page, "00-empty-store")
+        page.close()
+
+
 def test_ask_cite_follow_up_upload_and_remove(page, app: LiveApp, tmp_path: Path) -> None:
     shot(page, "01-start")
+    # A store with documents: the panel stays shut, the chat says what to do.
+    assert page.locator("#qa-chat").get_by_text("Ask a question about your documents.").count()
+    assert not page.locator("#qa-upload").is_visible()
     # Record every state of the newest bot message, to see the answer arrive in pieces.
     page.evaluate(
         """() => {
