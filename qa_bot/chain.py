@@ -44,9 +44,8 @@ def build_chain(
     answer_for = answer_for | answerer
     if condenser is None:  # a chat model condensing sees the conversation itself
         answer_for = FollowUpInContext(answer_for)
-    return (assign("standalone", condenser or make_condenser()) | answer_for).with_config(
-        run_name="qa_bot"
-    )
+    condenser = condenser or make_condenser(store.embedder)
+    return (assign("standalone", condenser) | answer_for).with_config(run_name="qa_bot")
 
 
 class FollowUpInContext(Runnable[dict, Answer]):

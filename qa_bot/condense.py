@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 from langchain_core.runnables import RunnableLambda
 
 from qa_bot.overview import find_overview
@@ -32,7 +33,15 @@ _MONTHS = frozenset(
     january february march april may june july august september october november december
     """.split()
 )
-_PREPOSITIONS = {"about", "for", "in", "on", "under", "with", "at", "from", "to", "during"}
+_PREPOSITIONS = {
+    *("about", "for", "in", "on", "under", "with", "at", "from", "to", "during", "after"),
+    *("before", "until", "within", "without", "by", "over"),
+}
+_ARTICLES = {"a", "an", "the", "my", "your", "our"}
+# How alike a word of the previous question must be to the word a follow-up names in its
+# place ("adoption" to "paternity": 0.50), and by how much more than any other word.
+WORD_LIKENESS = 0.35
+WORD_MARGIN = 0.05
 _MODEL_NUMBER = re.compile(r"\b\d{2,4}\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
@@ -110,7 +119,15 @@ class Turn:
     answer: str
 
 
-def condense(question: str, history: list[Turn]) -> str:
+class WordVectors(Protocol):
+    """What embeds words: the store's embedder."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def condense(question: str, history: list[Turn], vectors: WordVectors | None = None) -> str:
+    """The follow-up `question` as a query that stands on its own. With `vectors`, "And for
+    adoption?" after a question on paternity leave asks it of adoption leave."""
     question = question.strip()
     if not history:
         return question
@@ -123,7 +140,7 @@ def condense(question: str, history: list[Turn]) -> str:
         previous = earlier.rest
     subject = _subject(previous)
     if other and earlier is None:
-        return _asked_of(previous, subject, other)
+        return _asked_of(previous, subject, other, vectors)
     if not subject.named:  # "How long is the config valid for?" after a question on the VPN
         subject = next(
             (s for turn in reversed(history[:-1]) if (s := _subject(turn.standalone)).named),
@@ -168,9 +185,12 @@ def _another(question: str) -> str | None:
     return other
 
 
-def _asked_of(previous: str, subject: _Subject, other: str) -> str:
+def _asked_of(
+    previous: str, subject: _Subject, other: str, vectors: WordVectors | None = None
+) -> str:
     """The previous question asked of something else: its named subject or year swapped for
-    the new one ("How heavy is the Aero 300?" -> "the 500 Pro"), else the new one added."""
+    the new one ("How heavy is the Aero 300?" -> "the 500 Pro"), or the word most like the
+    new one, else the new one added."""
     named = re.sub(r"\s+ones?$", "", re.sub(r"^the\s+", "", other, flags=re.I))  # "the Bristol one"
     if subject.named and subject.name in previous and (named[:1].isupper() or named[:1].isdigit()):
         return previous.replace(subject.name, named, 1)
@@ -188,14 +208,48 @@ def _asked_of(previous: str, subject: _Subject, other: str) -> str:
     numbers = set(_MODEL_NUMBER.findall(previous))
     if (number := _MODEL_NUMBER.fullmatch(named.split()[0])) and len(numbers) == 1:
         return re.sub(rf"\b{numbers.pop()}\b", number.group(0), previous, count=1)
-    return f"{previous.rstrip(' ?.')} {other}?"
+    # "And during probation?" after "What is the notice period after probation?"
+    if first.lower() in _PREPOSITIONS and rest:
+        asked_of = re.search(
+            rf"\b({'|'.join(_PREPOSITIONS)})(\s+(?:the\s+)?{re.escape(rest)}\b)", previous, re.I
+        )
+        if asked_of is not None:
+            return f"{previous[: asked_of.start()]}{first}{previous[asked_of.end(1) :]}"
+    swapped = _swapped(previous, named, vectors) if vectors is not None else None
+    return swapped or f"{previous.rstrip(' ?.')} {other}?"
 
 
-def make_condenser() -> RunnableLambda:
+def _swapped(previous: str, named: str, vectors: WordVectors) -> str | None:
+    """The previous question with its word most like the one word the follow-up names put in
+    its place: "And for adoption?" after "How many days of paternity leave do I get?" asks of
+    adoption leave, where adding the word leaves paternity leave the better match. None when
+    no word is clearly like it ("And for contractors?": asked with the new words added)."""
+    asked = {w.lower() for w in _WORD.findall(previous)}
+    new = [
+        w
+        for w in _WORD.findall(named)
+        if w.lower() not in _PREPOSITIONS | _ARTICLES and w.lower() not in asked
+    ]
+    candidates = list(dict.fromkeys(w for w in _content(_WORD.findall(previous)) if w.isalpha()))
+    if len(new) != 1 or not candidates:
+        return None
+    embedded = np.asarray(vectors.embed_documents([new[0], *candidates]), dtype=np.float32)
+    embedded /= np.linalg.norm(embedded, axis=1, keepdims=True) + 1e-9
+    likeness = embedded[1:] @ embedded[0]
+    order = np.argsort(-likeness)
+    best = float(likeness[order[0]])
+    runner_up = float(likeness[order[1]]) if len(order) > 1 else 0.0
+    if best < WORD_LIKENESS or best - runner_up < WORD_MARGIN:
+        return None
+    word = candidates[int(order[0])]
+    return re.sub(rf"\b{re.escape(word)}\b", new[0], previous, count=1)
+
+
+def make_condenser(vectors: WordVectors | None = None) -> RunnableLambda:
     """The chain step: {"question", "history"} -> standalone query."""
 
     def _run(inputs: dict[str, Any]) -> str:
-        return condense(inputs["question"], list(inputs.get("history") or []))
+        return condense(inputs["question"], list(inputs.get("history") or []), vectors)
 
     return RunnableLambda(_run, name="condense_question")
 

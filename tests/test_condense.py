@@ -1,4 +1,5 @@
 from qa_bot.condense import Turn, condense
+from qa_bot.embeddings import SentenceEmbedder
 
 
 def _turn(question: str) -> Turn:
@@ -90,4 +91,25 @@ def test_a_follow_up_keeps_the_conversations_named_subject() -> None:
     history = [_turn("How do I connect to the VPN?"), _turn("How long is the config valid for?")]
     assert condense("Who do I contact if it doesn't work?", history) == (
         "Who do I contact if VPN doesn't work?"
+    )
+
+
+def test_and_for_something_else_swaps_the_word_it_stands_for(embedder: SentenceEmbedder) -> None:
+    def asked(previous: str, question: str) -> str:
+        return condense(question, [_turn(previous)], embedder)
+
+    assert asked("How many days of paternity leave do I get?", "And for adoption?") == (
+        "How many days of adoption leave do I get?"
+    )
+    assert asked("How many days of leave do I get if my grandmother dies?", "And an uncle?") == (
+        "How many days of leave do I get if my uncle dies?"
+    )
+    assert asked("How much is the deposit?", "And the rent?") == "How much is the rent?"
+    # The same thing under another preposition needs no likeness.
+    assert condense("And during probation?", [_turn("What is the notice after probation?")]) == (
+        "What is the notice during probation?"
+    )
+    # A word like none of the question's is asked with the question's words.
+    assert asked("How many days of annual leave do I get?", "And for contractors?") == (
+        "How many days of annual leave do I get for contractors?"
     )
