@@ -135,6 +135,8 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
     other = _another(question)
     if other and find_overview(previous) is not None:
         return f"Summarize {other}"
+    if other is None and find_overview(question) is not None:
+        return question  # "What is this document about?": a request of its own, as asked
     earlier = find_reference(previous) if find_reference(question) is not None else None
     if earlier is not None:  # "And clause 3.3?" after clause 3.2: the old number must not stay
         previous = earlier.rest

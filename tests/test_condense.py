@@ -39,6 +39,8 @@ def test_another_document_after_an_overview_is_summarized_too() -> None:
     history = [_turn("Summarize the handbook")]
     assert condense("And the pancakes?", history) == "Summarize the pancakes"
     assert condense("what about the FAQ", history) == "Summarize the FAQ"
+    # A request for an overview stands on its own: with the subject added, it was none.
+    assert condense("What is this document about?", history) == "What is this document about?"
     # After a question about the text, "And …?" asks it of something else.
     history = [_turn("Who chaired the meeting?")]
     assert condense("And the pancakes?", history) != "Summarize the pancakes"
