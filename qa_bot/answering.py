@@ -28,7 +28,7 @@ from qa_bot.chunking import (
 )
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.errors import ConfigError
-from qa_bot.keyword import question_terms, respelled, terms
+from qa_bot.keyword import question_terms, respelled, terms, times_as_in
 from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
@@ -200,9 +200,10 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         if docs[0].metadata.get("overview_of"):  # "What is this document about?"
             return overview_answer(question, standalone, docs, sources)
         # A word misspelt in the question is read as the passages spell it ("milage": "Mileage").
-        asked, focus = respelled(
-            [standalone, question], [doc.page_content for doc in docs], self.embedder.words
-        )
+        passages = [doc.page_content for doc in docs]
+        asked, focus = respelled([standalone, question], passages, self.embedder.words)
+        # A time of day as the passages write it: "2pm" of a programme that has "14:00".
+        asked, focus = times_as_in([asked, focus], passages)
         signals, scored = self.signals(asked, docs, focus=focus)
         scored = prefer_current(scored, docs, f"{question} {standalone}")
         reference = find_reference(question) or find_reference(standalone)

@@ -44,7 +44,8 @@ WORD_LIKENESS = 0.35
 WORD_MARGIN = 0.05
 _MODEL_NUMBER = re.compile(r"\b\d{2,4}\b")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
+# A word, a number, or a time of day ("14:00", "2pm": one word each).
+_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d{1,2}(?::\d\d)?[aApP][mM]\b|\d{1,2}:\d\d\b|\d[\d,.]*")
 _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
 _POSSESSIVES = {"his", "her", "its", "their"}
 _OTHER_REFERENCES = {"this", "that", "these", "those", "there", "then", "hers", "theirs"}

@@ -127,6 +127,44 @@ class QuestionTerms:
         return sum(map(weight, wanted & held)) / total if total else 0.0
 
 
+_TWELVE_HOUR = re.compile(r"\b(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s?([ap])\.?m\b\.?", re.I)
+# "14:00", "07:40", "14.30"; not a sum ("£14.30") nor a time the twelve-hour clock goes on.
+_TWENTY_FOUR_HOUR = re.compile(
+    r"(?<![\d:.£$€])([01]?\d|2[0-3])[:.]([0-5]\d)\b(?![.:]?\d)(?!\s?[ap]\.?m\b)", re.I
+)
+
+
+def _clock(match: re.Match[str]) -> tuple[int, int]:
+    """The hour (0-23) and minute a time of day names."""
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if match.re is _TWELVE_HOUR:
+        hour = hour % 12 + (12 if match[3].lower() == "p" else 0)
+    return hour, minute
+
+
+def _times(text: str) -> list[re.Match[str]]:
+    return [*_TWELVE_HOUR.finditer(text), *_TWENTY_FOUR_HOUR.finditer(text)]
+
+
+def times_as_in(texts: list[str], passages: list[str]) -> list[str]:
+    """The texts with a time of day written as the passages write it: "Who speaks at 2pm?"
+    of a programme that has "14:00". The overlap that chooses the sentence, and the reranker,
+    read the two as different words."""
+    joined = " ".join(passages)
+    found: dict[tuple[int, int], str] = {}
+    for match in _times(joined):
+        found.setdefault(_clock(match), match[0].strip())
+    fixed = []
+    for text in texts:
+        for match in _times(text):
+            asked = match[0].strip()
+            written = found.get(_clock(match))
+            if written is not None and not re.search(rf"(?<!\d){re.escape(asked)}", joined):
+                text = text.replace(asked, written, 1)
+        fixed.append(text)
+    return fixed
+
+
 def respelled(texts: list[str], passages: list[str], words: frozenset[str]) -> list[str]:
     """The texts with a misspelt word ("milage", "warrenty") spelt as the passages spell it:
     a typo would zero the overlap that chooses the sentence and the coverage that confidence

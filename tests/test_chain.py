@@ -603,6 +603,21 @@ def test_a_misspelt_question_is_answered_as_spelt_right(runtime: Runtime, tmp_pa
     )
 
 
+def test_a_time_of_day_is_read_as_the_programme_writes_it(runtime: Runtime, tmp_path: Path) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "programme.md",
+        "# Summit programme\n\n| Time | Session | Speaker | Room |\n|---|---|---|---|\n"
+        "| 09:30 | Opening keynote | Maria Lund | Hall A |\n"
+        "| 14:00 | Real-time dashboards | Kenji Mori | Studio 2 |\n"
+        "| 17:00 | Drinks reception | – | Terrace Bar |\n",
+    )
+    for question in ("Who speaks at 14:00?", "Who speaks at 2pm?", "Who speaks at 2 p.m.?"):
+        reply = _ask(runtime, question)
+        assert not reply.abstained, (question, reply.text)
+        assert "Kenji Mori" in reply.text.split("[1]")[0], (question, reply.text)
+
+
 def test_an_unwritten_pages_placeholder_is_no_answer(runtime: Runtime, tmp_path: Path) -> None:
     _ingest(runtime, tmp_path / "Parking-at-Leeds.md", "# Parking at Leeds\n\nTODO: write this\n")
     reply = _ask(runtime, "Where can I park at the Leeds office?")

@@ -115,3 +115,11 @@ def test_and_for_something_else_swaps_the_word_it_stands_for(embedder: SentenceE
     assert asked("How many days of annual leave do I get?", "And for contractors?") == (
         "How many days of annual leave do I get for contractors?"
     )
+
+
+def test_a_time_of_day_is_carried_as_a_subject() -> None:
+    for time in ("14:00", "2pm"):
+        history = [_turn(f"Who speaks at {time}?")]
+        assert condense("Which room is that in?", history) == (
+            f"Which room is that in? (speaks {time})"
+        )

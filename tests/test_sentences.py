@@ -8,7 +8,13 @@ import numpy as np
 from langchain_core.documents import Document
 
 from qa_bot.embeddings import pack_vectors
-from qa_bot.keyword import TermMemo, analyse, question_terms, respelled
+from qa_bot.keyword import (
+    TermMemo,
+    analyse,
+    question_terms,
+    respelled,
+    times_as_in,
+)
 from qa_bot.sentences import OVERLAP_WEIGHT, TYPE_BONUS, best_per_doc, score_all
 
 
@@ -132,4 +138,19 @@ def test_a_misspelt_word_is_read_as_the_passages_spell_it() -> None:
     # Without a word list to tell typos from words, nothing is respelt.
     assert respelled(["What is the milage rate?"], passages, frozenset()) == [
         "What is the milage rate?"
+    ]
+
+
+def test_a_time_of_day_is_read_as_the_passages_write_it() -> None:
+    passages = ["Time: 14:00 | Kenji Mori", "Central 07:40 | Hospital 08:07", "Fee £14.30"]
+    assert times_as_in(["Who speaks at 2pm?", "at 2:00 PM"], passages) == [
+        "Who speaks at 14:00?",
+        "at 14:00",
+    ]
+    assert times_as_in(["When does the 7:40 leave?"], passages) == ["When does the 07:40 leave?"]
+    # A time the passages write as asked, or do not have, or a sum of money: as it was.
+    assert times_as_in(["Who is on at 14:00?", "at 3pm", "at 2:30pm"], passages) == [
+        "Who is on at 14:00?",
+        "at 3pm",
+        "at 2:30pm",
     ]
