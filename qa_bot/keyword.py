@@ -103,7 +103,7 @@ HINT_WORDS = terms(
     [
         "have has had were been get got go goes need want take use "
         "name named called people address located location price cost number amount "
-        "year date time step steps"
+        "year date time step steps day days week weeks month months hour hours minute minutes"
     ]
 )[0]
 

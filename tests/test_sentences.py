@@ -73,6 +73,11 @@ def test_a_sentence_is_not_marked_down_for_lacking_the_words_that_frame_a_questi
     assert 0 < scores["You need people."] < 1
     assert asked.share(frozenset({"recip", "serv"})) == 1.0
     assert asked.share(frozenset({"recip", "need"})) == 2 / 3
+    # "How many days…?" is answered in weeks as well: a unit of time is a hint.
+    query = "How many days of paternity leave do I get?"
+    docs = [_chunk("You get two weeks' paternity leave.", "Give 28 days' notice of leave.")]
+    scores = {s.text: s.overlap for s in score_all(query, QUERY_VECTOR, docs)}
+    assert scores["You get two weeks' paternity leave."] == 1.0
 
 
 def test_terms_added_by_condensing_count_half() -> None:
