@@ -15,7 +15,7 @@ from qa_bot.keyword import (
     respelled,
     times_as_in,
 )
-from qa_bot.sentences import OVERLAP_WEIGHT, TYPE_BONUS, best_per_doc, score_all
+from qa_bot.sentences import OVERLAP_WEIGHT, RANGE_BONUS, TYPE_BONUS, best_per_doc, score_all
 
 
 def _chunk(*sentences: str) -> Document:
@@ -112,6 +112,21 @@ def test_dates_and_numbers_the_question_asks_for_earn_a_bonus() -> None:
         "It began with a skirmish.": 0.0,
     }
     assert set(_bonuses("What began the war?", docs).values()) == {0.0}
+
+
+def test_a_range_that_holds_the_quantity_asked_earns_a_bonus() -> None:
+    rows = ["Age: 1 to 3 years | Dose: 5 ml", "Age: 4 to 6 years | Dose: 7.5 ml"]
+    rows += ["Age: 6 months to 2 years | Dose: 4 ml", "Weight: 10-14 kg | Dose: 5 ml"]
+    docs = [_chunk(*rows)]
+    assert _bonuses("What is the dose for a 2 year old?", docs) == {
+        "Age: 1 to 3 years | Dose: 5 ml": RANGE_BONUS,
+        "Age: 4 to 6 years | Dose: 7.5 ml": 0.0,
+        "Age: 6 months to 2 years | Dose: 4 ml": 0.0,  # of two units: not read
+        "Weight: 10-14 kg | Dose: 5 ml": 0.0,  # another unit
+    }
+    assert _bonuses("And for a child of 12 kg?", docs)["Weight: 10-14 kg | Dose: 5 ml"] == (
+        RANGE_BONUS
+    )
     # A year that the question already names is no answer to it.
     assert set(_bonuses("When in 1754 did the war begin?", docs).values()) == {0.0}
 
