@@ -44,7 +44,7 @@ class Source:
         wiki export's "98231.html" says nothing; "VPN setup (old, 2021)" does), and the page."""
         stem = self.file_name.rsplit(".", 1)[0]
         titled = self.title and _squashed(self.title) != _squashed(stem)
-        named = f"{self.title} · {self.file_name}" if titled else self.file_name
+        named = f"{_shortened(self.title)} · {self.file_name}" if titled else self.file_name
         return f"{named}{self._pages}"
 
     @property
@@ -122,6 +122,16 @@ class Answer:
     def partial(self, text: str) -> Answer:
         """A streaming snapshot carrying the text so far."""
         return replace(self, text=text, final=False)
+
+
+# A label shows this much of a long title (a news report's headline), to a word's end.
+LABEL_TITLE_CHARS = 60
+
+
+def _shortened(title: str) -> str:
+    if len(title) <= LABEL_TITLE_CHARS:
+        return title
+    return title[: title.rfind(" ", 0, LABEL_TITLE_CHARS + 1)].rstrip(" ,;:—–-") + "…"
 
 
 def _squashed(name: str) -> str:

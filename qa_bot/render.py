@@ -73,7 +73,7 @@ def sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
         return "<p class='qa-meta'>Sources for the answer appear here.</p>"
     cited = set(answer.cited_numbers) if answer else {s.number for s in sources if s.highlight}
     ordered = sorted(sources, key=lambda s: (s.number not in cited, s.number))
-    blocks = []
+    blocks, others = [], []
     for source in ordered:
         is_cited = source.number in cited
         quote = (
@@ -82,14 +82,25 @@ def sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
             else ""
         )
         label = "cited" if is_cited else "also retrieved"
-        blocks.append(
+        where = f"{source.title} — {source.location}" if source.title else source.location
+        (blocks if is_cited else others).append(
             f"<details class='qa-source' id='qa-src-{turn}-{source.number}'"
             f" data-cited='{str(is_cited).lower()}'>"
-            f"<summary title='{html.escape(source.location, quote=True)}'>[{source.number}] "
+            f"<summary title='{html.escape(where, quote=True)}'>[{source.number}] "
             f"{html.escape(source.label)}"
             f" <span class='qa-meta'>({label})</span>{quote}</summary>"
             f"<div class='qa-chunk'>{_highlighted(source)}</div></details>"
         )
+    if others and blocks:
+        # What was found but not cited, folded away: the cited passages are what to check.
+        count = f"{len(others)} other passage{'' if len(others) == 1 else 's'} found"
+        blocks.append(
+            f"<details class='qa-others'><summary class='qa-meta'>{count}</summary>"
+            + "\n".join(others)
+            + "</details>"
+        )
+    else:
+        blocks += others
     return "\n".join(blocks)
 
 

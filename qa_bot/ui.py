@@ -37,6 +37,7 @@ CSS = """
 .qa-source mark { background: #fde68a; color: #111; padding: 0 2px; }
 .qa-source.qa-flash { outline: 3px solid #f59e0b; }
 .qa-meta { font-size: 0.85em; opacity: 0.75; }
+.qa-others > summary { cursor: pointer; margin: 4px 0 8px; }
 """
 
 # Clicking a marker [n] in the chat opens that source in the panel and scrolls to it. The

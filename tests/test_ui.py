@@ -112,6 +112,11 @@ def test_markers_link_to_sources(sample_runtime: Runtime) -> None:
     panel = sources_html(answer.sources, 3, answer)
     assert f"id='qa-src-3-{number}'" in panel
     assert "<mark>They also welcomed the year-round opening" in panel
+    # The passages found but not cited are folded away after the cited ones.
+    cited, folded = panel.split("<details class='qa-others'>")
+    assert f"id='qa-src-3-{number}'" in cited and "(also retrieved)" not in cited
+    others = len(answer.sources) - len(set(answer.cited_numbers))
+    assert folded.count("(also retrieved)") == others and f"{others} other passages" in folded
 
 
 def test_a_source_is_named_by_its_title_beside_its_file() -> None:
@@ -135,3 +140,8 @@ def test_a_source_is_named_by_its_title_beside_its_file() -> None:
     # A title that only repeats the file's name is not said twice.
     same = replace(source, file_name="VPN-setup.md", title="VPN setup", page=2)
     assert same.label == "VPN-setup.md, page 2"
+    # A headline for a title is cut short in the label, and whole in the tooltip.
+    headline = "Both countries vow to upgrade CPEC to shift focus from infrastructure to industry"
+    news = replace(source, file_name="cpec.txt", title=headline)
+    assert news.label == "Both countries vow to upgrade CPEC to shift focus from… · cpec.txt"
+    assert f"title='{headline} — cpec.txt, chars 234-597'" in sources_html([news], 1)
