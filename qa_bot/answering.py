@@ -729,9 +729,9 @@ def overview_answer(
             if spans := chunk_sentences(doc):
                 highlights[index] = (spans[0].start, spans[0].end)
                 sentence = one_line(doc.page_content[spans[0].start : spans[0].end])
-                lines.append(f"- {doc.metadata.get('file_name', '')}: {sentence} [{number}]")
+                lines.append(f"• {doc.metadata.get('file_name', '')}: {sentence} [{number}]")
         if meant > len(docs):
-            lines.append(f"- and {meant - len(docs)} more")
+            lines.append(f"• and {meant - len(docs)} more")
         text = "\n\n".join(lines)  # a paragraph each: the chat renders Markdown
     sources = [
         Source(**{**sources[i].__dict__, "number": n, "highlight": highlights.get(i)})

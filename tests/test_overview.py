@@ -129,8 +129,8 @@ def test_several_documents_are_each_told_by_their_first_line(runtime: Runtime) -
     answer = ask(runtime, "What is this about?")
     lines = answer.text.split("\n\n")
     assert lines[0] == "Your documents:"
-    assert lines[1].startswith(f"- {SAMPLE_DOC.name}: ")
-    assert lines[2] == "- handbook.md: Acme Ltd Employee Handbook [2]"
+    assert lines[1].startswith(f"• {SAMPLE_DOC.name}: ")
+    assert lines[2] == "• handbook.md: Acme Ltd Employee Handbook [2]"
     assert [source.file_name for source in answer.citations] == [SAMPLE_DOC.name, "handbook.md"]
 
 
