@@ -55,8 +55,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # Markdown placeholder such as "<yourname>" stays; 35: an HTML or Markdown list of links only goes,
 # as a menu does; 36: marked items a blank line apart are one list; 37: a text file's underlines
 # and rules go; 38: a first line that is a paragraph is no title; 39: a PDF table's empty and
-# wrapped cells keep its rows whole; 40: a short section keeps its list in its chunk).
-SPLITTING_VERSION = 40
+# wrapped cells keep its rows whole; 40: a short section keeps its list in its chunk; 41: a
+# PDF's word hyphenated at a line's end is whole where the document has it whole).
+SPLITTING_VERSION = 41
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

@@ -939,6 +939,23 @@ def test_a_pdf_tables_empty_and_wrapped_cells_keep_its_rows_whole(tmp_path: Path
     )
 
 
+def test_a_pdf_word_hyphenated_at_a_lines_end_is_whole_where_the_document_has_it_whole(
+    tmp_path: Path,
+) -> None:
+    # Justified text breaks long words at a line's end; broken, a word matches no question.
+    page = [
+        (72, 760, "The national infra-"),
+        (72, 746, "structure plan and an all-"),
+        (72, 732, "weather friendship. Infrastructure"),
+        (72, 718, "comes first."),
+    ]
+    text = load_document(make_drawn_pdf(tmp_path / "report.pdf", [page])).text
+    assert text == (
+        "The national infrastructure\nplan and an all-\nweather friendship. Infrastructure\n"
+        "comes first."
+    )
+
+
 def test_a_pdf_forms_labels_read_with_their_values(tmp_path: Path) -> None:
     # A form prints each label beside its value, rows of two fields beside rows of one, which
     # makes no table; each cell alone would be a "sentence" that says nothing.

@@ -41,7 +41,7 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
         raw = [table_rows(page_lines(page)) for page in reader.pages]
         furniture = PageFurniture.find(raw)
         texts = _number_items([_mark_bullets(text) for text in furniture.strip(raw)])
-        texts = [without_note_marks(text) for text in texts]
+        texts = _dehyphenated([without_note_marks(text) for text in texts])
         texts = [
             _slide_lines(text) if _landscape(page) else text
             for text, page in zip(texts, reader.pages, strict=True)
@@ -66,6 +66,27 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
     if not parts:
         raise EmptyDocumentError(str(path), "no extractable text (a scanned PDF needs OCR first)")
     return PAGE_SEPARATOR.join(parts), title, tuple(pages)
+
+
+# A word broken at a line's end by justified text: "infra-" over "structure and".
+_BROKEN_WORD = re.compile(r"\b(\w+)-\n[ \t]*([a-z]\w*)([ \t]|$)", re.MULTILINE)
+_WORDS = re.compile(r"\w+")
+
+
+def _dehyphenated(pages: list[str]) -> list[str]:
+    """A word that justified text hyphenated at a line's end, whole again where the document
+    writes it whole elsewhere ("infra-" over "structure": "infrastructure"); a word written
+    with its hyphen ("all-weather") keeps it. Broken, it matches neither the keyword search
+    nor a question's words."""
+    words = {word.lower() for page in pages for word in _WORDS.findall(page)}
+
+    def join(match: re.Match[str]) -> str:
+        whole = match[1] + match[2]
+        if whole.lower() not in words:
+            return match[0]
+        return f"{whole}\n" if match[3] else whole  # the line breaks after the word
+
+    return [_BROKEN_WORD.sub(join, page) for page in pages]
 
 
 def _landscape(page: PageObject) -> bool:
