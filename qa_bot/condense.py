@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from langchain_core.runnables import RunnableLambda
 
+from qa_bot.embeddings import WordVectors, word_likeness
 from qa_bot.overview import find_overview
 from qa_bot.references import find_reference
 
@@ -118,12 +119,6 @@ class Turn:
     question: str
     standalone: str
     answer: str
-
-
-class WordVectors(Protocol):
-    """What embeds words: the store's embedder."""
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
 
 def condense(question: str, history: list[Turn], vectors: WordVectors | None = None) -> str:
@@ -236,9 +231,7 @@ def _swapped(previous: str, named: str, vectors: WordVectors) -> str | None:
     candidates = list(dict.fromkeys(w for w in _content(_WORD.findall(previous)) if w.isalpha()))
     if len(new) != 1 or not candidates:
         return None
-    embedded = np.asarray(vectors.embed_documents([new[0], *candidates]), dtype=np.float32)
-    embedded /= np.linalg.norm(embedded, axis=1, keepdims=True) + 1e-9
-    likeness = embedded[1:] @ embedded[0]
+    likeness = word_likeness(vectors, [new[0]], candidates)[0]
     order = np.argsort(-likeness)
     best = float(likeness[order[0]])
     runner_up = float(likeness[order[1]]) if len(order) > 1 else 0.0

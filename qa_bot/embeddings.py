@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from langchain_huggingface import HuggingFaceEmbeddings
@@ -320,6 +320,20 @@ def _pool_span(
     if not rows:  # the sentence fell past the model's truncation point
         return fallback
     return _normalise(tokens[rows].mean(axis=0))
+
+
+class WordVectors(Protocol):
+    """What embeds words: the store's embedder."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def word_likeness(vectors: WordVectors, words: list[str], others: list[str]) -> np.ndarray:
+    """Cosine of each of `words` (rows) with each of `others`, each embedded on its own: how
+    alike the model reads two words out of context ("beer" and "alcohol")."""
+    embedded = np.asarray(vectors.embed_documents([*words, *others]), dtype=np.float32)
+    embedded /= np.linalg.norm(embedded, axis=1, keepdims=True) + 1e-9
+    return embedded[: len(words)] @ embedded[len(words) :].T
 
 
 def _normalise(vector: np.ndarray) -> np.ndarray:

@@ -643,3 +643,33 @@ def test_a_how_to_question_is_answered_with_all_the_steps(runtime: Runtime, tmp_
         "with your account. You will be asked to approve the sign-in. 3. Import the config file "
         "and click Connect. [1]"
     ), reply.text
+
+
+def test_a_yes_no_question_the_policy_answers_is_answered(runtime: Runtime, tmp_path: Path) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "travel-policy.md",
+        "Travel and Expenses Policy\n\n"
+        "3.2 Employees may stay with friends or family instead of a hotel and claim a flat rate "
+        "of £30 per night.\n\n"
+        "4.1 Expense claims must be submitted through the Expensify app within 30 days of the end "
+        "of the trip. Claims submitted after 90 days will not be paid.\n\n"
+        "4.2 Every claim over £10 must be supported by an itemised receipt.\n\n"
+        "4.3 The following are not reimbursable:\n\n"
+        "- alcohol, except when entertaining clients with prior approval;\n"
+        "- in-room films and minibar charges;\n"
+        "- fines for parking or speeding offences.\n\n"
+        "4.4 Mileage for using a private car is paid at 45p per mile.\n",
+    )
+    # The reranker reads a yes/no question as barely answered by the rule that settles it.
+    for question in ("Can I claim for alcohol?", "can i expense beer with a client"):
+        reply = _ask(runtime, question)
+        assert not reply.abstained, (question, reply.confidence)
+        assert reply.text.startswith("4.3 The following are not reimbursable: • alcohol"), (
+            question,
+            reply.text,
+        )
+    # Named nowhere, and nothing alike: still not in the documents.
+    for question in ("Can I claim for my spouse's flight?", "Can I bring my dog on a business trip?"):
+        reply = _ask(runtime, question)
+        assert reply.abstained, (question, reply.text)
