@@ -23,8 +23,8 @@ _ANOTHER = re.compile(r"(?:and|what\s+about|how\s+about)\s+(?P<subject>[^?]+?)[\
 # Words that open a question of its own: "And how heavy is it?" asks something new.
 _ASKING = frozenset(
     """
-    how what who whom whose when where why which is are was were do does did can could will
-    would should has have had
+    how what who whom whose when where why which am is are was were do does did can could will
+    would should shall must might has have had
     """.split()
 )
 # Requests that open a question with a capital: "Summarize the handbook" names no "Summarize".

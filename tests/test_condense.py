@@ -21,6 +21,13 @@ def test_elliptic_question_carries_the_topic() -> None:
     assert condense("Where will the next round be held?", history) == (
         "Where will the next round be held? (co-chaired dialogue)"
     )
+    # "Am" and "Must" open a question as "Is" does: they name nothing.
+    assert condense("What's the most they'll pay for that?", [_turn("Am I covered for theft?")]) == (
+        "What's the most they'll pay for that? (covered theft)"
+    )
+    assert condense("Who approves it?", [_turn("Must I book trains through the agent?")]) == (
+        "Who approves it? (book trains through agent)"
+    )
     # "What's" opens the question; it names nothing.
     assert condense("And step 7?", [_turn("What's step 6 of the installation?")]) == (
         "And step 7? (installation)"
