@@ -190,9 +190,14 @@ def _asked_of(
     the new one ("How heavy is the Aero 300?" -> "the 500 Pro"), or the word most like the
     new one, else the new one added."""
     named = re.sub(r"\s+ones?$", "", re.sub(r"^the\s+", "", other, flags=re.I))  # "the Bristol one"
+    years, year = set(_YEAR.findall(previous)), _YEAR.search(other)
+    # "What about 2022?" after "What was Brightwater's revenue in 2023?" asks of 2022, not of
+    # a company called 2022.
+    only_a_year = year is not None and not _content(_WORD.findall(other[: year.start()]))
+    if only_a_year and len(years) == 1:
+        return previous.replace(years.pop(), year.group(0))
     if subject.named and subject.name in previous and (named[:1].isupper() or named[:1].isdigit()):
         return previous.replace(subject.name, named, 1)
-    years, year = set(_YEAR.findall(previous)), _YEAR.search(other)
     if year and len(years) == 1:
         return previous.replace(years.pop(), year.group(0))
     # "And about holidays?" after "Who do I ask about payroll?": the same question, of holidays.

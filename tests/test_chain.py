@@ -670,6 +670,9 @@ def test_a_yes_no_question_the_policy_answers_is_answered(runtime: Runtime, tmp_
             reply.text,
         )
     # Named nowhere, and nothing alike: still not in the documents.
-    for question in ("Can I claim for my spouse's flight?", "Can I bring my dog on a business trip?"):
+    for question in (
+        "Can I claim for my spouse's flight?",
+        "Can I bring my dog on a business trip?",
+    ):
         reply = _ask(runtime, question)
         assert reply.abstained, (question, reply.text)

@@ -22,9 +22,9 @@ def test_elliptic_question_carries_the_topic() -> None:
         "Where will the next round be held? (co-chaired dialogue)"
     )
     # "Am" and "Must" open a question as "Is" does: they name nothing.
-    assert condense("What's the most they'll pay for that?", [_turn("Am I covered for theft?")]) == (
-        "What's the most they'll pay for that? (covered theft)"
-    )
+    assert condense(
+        "What's the most they'll pay for that?", [_turn("Am I covered for theft?")]
+    ) == ("What's the most they'll pay for that? (covered theft)")
     assert condense("Who approves it?", [_turn("Must I book trains through the agent?")]) == (
         "Who approves it? (book trains through agent)"
     )
@@ -78,6 +78,9 @@ def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
     assert condense("and the 200?", history) == "how long is the warranty on the aero 200"
     history = [_turn("What are the core hours under the 2024 policy?")]
     assert condense("And in 2023?", history) == "What are the core hours under the 2023 policy?"
+    history = [_turn("What was Brightwater's revenue in 2023?")]
+    assert condense("What about 2022?", history) == "What was Brightwater's revenue in 2022?"
+    assert condense("And in 2022?", history) == "What was Brightwater's revenue in 2022?"
     history = [_turn("Can I work from abroad?")]
     assert condense("What about under the old policy?", history) == (
         "Can I work from abroad under the old policy?"
