@@ -154,11 +154,15 @@ def test_an_ordered_list_keeps_its_numbers(tmp_path: Path) -> None:
         "<ol type='I'><li>Summer</li><li>Winter</li></ol>"
         "<ol reversed><li>Three</li><li>Two</li></ol><ul><li>Pears</li></ul>"
         "<ol type='i' start='999999999'><li>Far on</li></ol>"  # past Roman numerals
+        # A law's points label themselves; a browser's counter before them is hidden by CSS.
+        "<ol class='points'><li><span>(a)</span> lawfully;</li><li><span>(b)</span> fairly.</li>"
+        "</ol><ol><li>2.1 Scope</li><li>2.2 Terms</li></ol>"
     )
     assert _html_text(tmp_path, body) == (
         "1. Cut dead wood.\n\n2. Thin the crown.\n\na. Keep five branches.\n\n"
         "b. Keep the leader.\n\n4. Paint the cuts.\n\n9. Rest.\n\nI. Summer\n\nII. Winter"
         "\n\n2. Three\n\n1. Two\n\n• Pears\n\n999999999. Far on"
+        "\n\n(a) lawfully;\n\n(b) fairly.\n\n2.1 Scope\n\n2.2 Terms"
     )
     tight, loose = "1. Cut.\n2. Thin.\n\n", "3) Paint.\n\n4) Rest.\n"
     assert _loaded(tmp_path / "steps.md", tight + loose).text == (

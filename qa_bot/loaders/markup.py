@@ -249,6 +249,12 @@ def _names_the_site(title: str, headline: str) -> bool:
 _SITE_NAME = re.compile(r"\s+[|\-–—·]\s+\S.*|.*\S\s+[|\-–—·]\s+", re.DOTALL)
 
 
+# An item that opens with its own label: "(a)", "(2)", "(iv)", "a)", "3.", "2.1".
+_OWN_LABEL = re.compile(
+    r"(?:\((?:\d{1,3}|[a-z]{1,4}|[A-Z])\)|(?:\d{1,3}|[a-z]|[A-Z])[.)]|\d+(?:\.\d+)+\.?)\s"
+)
+
+
 def _number_list_items(soup: BeautifulSoup) -> None:
     """An ordered list's items get the numbers a browser shows: "What is step 2?" needs them.
     An unordered list's get a bullet: it tells an item from a heading, and where a list ends
@@ -260,6 +266,8 @@ def _number_list_items(soup: BeautifulSoup) -> None:
                 first.replace_with(f"{BULLET} {first.lstrip()}")
     for ordered in soup.find_all("ol"):
         items = ordered.find_all("li", recursive=False)
+        if items and all(_OWN_LABEL.match(item.get_text(" ", strip=True)) for item in items):
+            continue  # "<li>(a) processed lawfully…": a law's points number themselves
         style = _LIST_STYLES.get(str(ordered.get("type", "1")), "decimal")
         step = -1 if ordered.has_attr("reversed") else 1
         number = integer_or(ordered.get("start"), len(items) if step < 0 else 1)
