@@ -57,8 +57,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # and rules go; 38: a first line that is a paragraph is no title; 39: a PDF table's empty and
 # wrapped cells keep its rows whole; 40: a short section keeps its list in its chunk; 41: a
 # PDF's word hyphenated at a line's end is whole where the document has it whole; 42: an HTML
-# list whose items label themselves, "(a)", "2.1", gets no second number).
-SPLITTING_VERSION = 42
+# list whose items label themselves, "(a)", "2.1", gets no second number; 43: so is a word
+# with a stop after it, "meas-" over "ures,").
+SPLITTING_VERSION = 43
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

@@ -951,12 +951,14 @@ def test_a_pdf_word_hyphenated_at_a_lines_end_is_whole_where_the_document_has_it
         (72, 760, "The national infra-"),
         (72, 746, "structure plan and an all-"),
         (72, 732, "weather friendship. Infrastructure"),
-        (72, 718, "comes first."),
+        (72, 718, "comes first, with new meas-"),
+        (72, 704, "ures, and measures that work-"),
+        (72, 690, "ers trust."),
     ]
     text = load_document(make_drawn_pdf(tmp_path / "report.pdf", [page])).text
     assert text == (
         "The national infrastructure\nplan and an all-\nweather friendship. Infrastructure\n"
-        "comes first."
+        "comes first, with new measures,\nand measures that work-\ners trust."
     )
 
 

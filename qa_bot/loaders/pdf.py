@@ -68,8 +68,9 @@ def extract_pdf(path: Path, data: bytes) -> Extracted:
     return PAGE_SEPARATOR.join(parts), title, tuple(pages)
 
 
-# A word broken at a line's end by justified text: "infra-" over "structure and".
-_BROKEN_WORD = re.compile(r"\b(\w+)-\n[ \t]*([a-z]\w*)([ \t]|$)", re.MULTILINE)
+# A word broken at a line's end by justified text: "infra-" over "structure and", "meas-" over
+# "ures, and".
+_BROKEN_WORD = re.compile(r"\b(\w+)-\n[ \t]*([a-z]\w*)([^\w\s]*)([ \t]|$)", re.MULTILINE)
 _WORDS = re.compile(r"\w+")
 
 
@@ -84,7 +85,8 @@ def _dehyphenated(pages: list[str]) -> list[str]:
         whole = match[1] + match[2]
         if whole.lower() not in words:
             return match[0]
-        return f"{whole}\n" if match[3] else whole  # the line breaks after the word
+        ends = match[3]  # "," or ".": the stop that follows the word
+        return f"{whole}{ends}\n" if match[4] else f"{whole}{ends}"  # the line breaks after it
 
     return [_BROKEN_WORD.sub(join, page) for page in pages]
 
