@@ -79,6 +79,8 @@ class ScoredSentence:
     # It ranks where it does by the score of the heading or question before it (quotable): the
     # question matched a section, which this sentence opens.
     led: bool = False
+    # The items between a lead-in and the item quoted after it (under_lead_in): not highlighted.
+    gap: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -262,13 +264,15 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 )
             )
         parts = []
-        highlights: dict[int, tuple[int, int]] = {}
+        highlights: dict[int, ScoredSentence] = {}
         for sentence in chosen:
             # A sentence wrapped over lines in its file reads as one line in the answer.
             parts.append(f"{one_line(sentence.text)} [{sentence.doc_index + 1}]")
-            highlights.setdefault(sentence.doc_index, (sentence.start, sentence.end))
+            highlights.setdefault(sentence.doc_index, sentence)
         sources = [
-            Source(**{**source.__dict__, "highlight": highlights.get(i)})
+            replace(source, highlight=(lit.start, lit.end), gap=lit.gap)
+            if (lit := highlights.get(i))
+            else source
             for i, source in enumerate(sources)
         ]
         return Answer(question, standalone, " ".join(parts), tuple(sources), confidence)
@@ -702,7 +706,8 @@ def under_lead_in(sentence: ScoredSentence, docs: list[Document]) -> ScoredSente
         return sentence  # the lead-in's list ends before this item
     between = [as_item("…")] if index > first else []
     shown = [one_line(text[lead.start : lead.end]), *between, as_item(sentence.text)]
-    return replace(sentence, start=lead.start, text=" ".join(shown))
+    gap = (lead.end, sentence.start) if between else None
+    return replace(sentence, start=lead.start, text=" ".join(shown), gap=gap)
 
 
 def _items_after(doc: Document, start: int, limit: int = LIST_ITEMS) -> list[Span]:

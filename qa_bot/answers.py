@@ -30,6 +30,9 @@ class Source:
     score: float
     # The supporting sentence, as offsets into `text`, when the answer cites this chunk.
     highlight: tuple[int, int] | None = None
+    # Part of the highlight left unmarked: a list's items between its lead-in and the cited
+    # item, which the answer shows as "…". Marked, the cited line hid among them.
+    gap: tuple[int, int] | None = None
     # The page the chunk ends on: the next one when its last sentence runs on over a page break.
     last_page: int | None = None
 
@@ -57,7 +60,17 @@ class Source:
 
     @property
     def supporting_sentence(self) -> str | None:
-        return self.text[self.highlight[0] : self.highlight[1]] if self.highlight else None
+        return " … ".join(self.text[a:b].strip() for a, b in self.marked) or None
+
+    @property
+    def marked(self) -> list[tuple[int, int]]:
+        """The highlight's spans of `text`, the gap left out."""
+        if not self.highlight:
+            return []
+        start, end = self.highlight
+        if not self.gap:
+            return [(start, end)]
+        return [(start, self.gap[0]), (self.gap[1], end)]
 
     @classmethod
     def from_document(cls, number: int, doc: Document) -> Source:

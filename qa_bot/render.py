@@ -105,16 +105,12 @@ def sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
 
 
 def _highlighted(source: Source) -> str:
-    if not source.highlight:
-        return html.escape(source.text)
-    start, end = source.highlight
-    return (
-        html.escape(source.text[:start])
-        + "<mark>"
-        + html.escape(source.text[start:end])
-        + "</mark>"
-        + html.escape(source.text[end:])
-    )
+    parts, done = [], 0
+    for start, end in source.marked:
+        parts.append(html.escape(source.text[done:start]))
+        parts.append(f"<mark>{html.escape(source.text[start:end])}</mark>")
+        done = end
+    return "".join([*parts, html.escape(source.text[done:])])
 
 
 def escape_md(text: str) -> str:

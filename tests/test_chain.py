@@ -1,5 +1,6 @@
 """The sample questions a new user asks, through the same chain the UI and CLI use."""
 
+import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
 from qa_bot.embeddings import SentenceEmbedder
 from qa_bot.ingest import ingest_paths
+from qa_bot.render import sources_html
 from qa_bot.runtime import Runtime
 from tests.conftest import SAMPLE_DOC
 from tests.factories import make_pdf
@@ -555,8 +557,15 @@ def test_a_lists_item_is_quoted_under_its_lead_in(runtime: Runtime, tmp_path: Pa
         "4.3 The following are not reimbursable: • … • fines for parking or speeding offences;"
     ), reply.text
     cited = reply.citations[0]
-    assert cited.supporting_sentence.startswith("4.3 The following are not reimbursable:")
-    assert cited.supporting_sentence.endswith("fines for parking or speeding offences;")
+    assert cited.supporting_sentence == (
+        "4.3 The following are not reimbursable: … - fines for parking or speeding offences;"
+    )
+    # The items between are not highlighted: the cited one would hide among them.
+    marks = re.findall(r"<mark>(.*?)</mark>", sources_html(reply.citations, 1, reply), re.DOTALL)
+    assert marks == [
+        "4.3 The following are not reimbursable:",
+        "- fines for parking or speeding offences;",
+    ]
 
 
 def test_the_current_edition_answers_before_a_superseded_one(
