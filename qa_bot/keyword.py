@@ -43,10 +43,30 @@ def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
     return Stemmer.Stemmer("english")
 
 
+# Bumped when analyse() reads a text differently: an index saved by another is rebuilt.
+ANALYSIS_VERSION = 2
+
+# A contraction's ending, which the tokenizer would keep as a word of its own ("I've": "ve"):
+# "ve", "re", "ll" and "don" matched nothing a question meant, and counted against a passage
+# that lacked them. The apostrophe may be a typographer's (’), as a Word document has it.
+_NOT = re.compile(r"(?:\b(ca|wo|sha)|(?<=\w))n['’]t\b", re.IGNORECASE)
+_NOT_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}
+_ENDING = re.compile(r"(?<=\w)['’](?:ve|re|ll|d|m)\b", re.IGNORECASE)
+
+
+def _uncontracted(text: str) -> str:
+    text = _NOT.sub(lambda m: f"{_NOT_STEMS.get((m[1] or '').lower(), m[1] or '')} not", text)
+    return _ENDING.sub("", text)
+
+
 def analyse(texts: list[str]) -> list[list[str]]:
     """Lowercased, stop-word-free, stemmed terms: the same analysis for chunks and queries."""
     tokens = bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        [_uncontracted(text) for text in texts],
+        stopwords="en",
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
     )
     return [list(doc) for doc in tokens]
 
@@ -285,7 +305,7 @@ class BM25Index:
         ids, retriever = self._state
         if retriever is not None:
             retriever.save(str(staging))
-        meta = {"version": self.version, "ids": ids}
+        meta = {"version": self.version, "ids": ids, "analysis": ANALYSIS_VERSION}
         (staging / _META_FILE).write_text(json.dumps(meta), encoding="utf-8")
         old = self.folder.with_name(f"{self.folder.name}.old-{staging.name}")
         try:
@@ -307,6 +327,8 @@ class BM25Index:
             return
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("analysis") != ANALYSIS_VERSION:
+                return  # its terms are not a question's: the store rebuilds it
             ids = list(meta["ids"])
             retriever = bm25s.BM25.load(str(self.folder)) if ids else None
         except (OSError, ValueError, KeyError):

@@ -60,6 +60,15 @@ def test_the_words_that_shape_a_question_are_not_terms_it_asks_about() -> None:
     assert abs(eggs.overlap - 1.0) < 1e-9
 
 
+def test_a_contractions_ending_is_no_term() -> None:
+    # Read as words, "ve" and "don" matched nothing a question meant.
+    assert question_terms("What if I've already made a claim?").all == {"alreadi", "made", "claim"}
+    assert analyse(["We’re sure they'd sign; it can't wait, he won't."]) == [
+        ["we", "sure", "sign", "can", "wait", "he"]
+    ]
+    assert analyse(["I don't know O'Neill."]) == [["do", "know", "neill"]]
+
+
 def test_a_sentence_is_not_marked_down_for_lacking_the_words_that_frame_a_question() -> None:
     asked = question_terms("How many people does the recipe serve, and what do I need?")
     assert asked.all == {"peopl", "recip", "serv", "need"} and asked.hints == {"peopl", "need"}

@@ -1,10 +1,12 @@
 """Ingest, re-ingest, replace and remove against real Chroma on disk with the real model."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from qa_bot import keyword
 from qa_bot import store as store_module
 from qa_bot.chunking import SPLITTING_VERSION
 from qa_bot.config import Settings
@@ -146,6 +148,18 @@ def test_store_reopens_with_same_documents(sample_runtime: Runtime) -> None:
     reopened = open_runtime(sample_runtime.settings, embedder=sample_runtime.embedder)
     assert reopened.store.documents() == sample_runtime.store.documents()
     assert reopened.store.keyword_search("Khunjerab", 3)
+
+
+def test_a_keyword_index_of_an_older_analysis_is_rebuilt(sample_runtime: Runtime) -> None:
+    # Its terms were analysed as a question no longer is ("I've": "ve"); kept, they would miss.
+    folder = sample_runtime.store._keyword.folder
+    meta_path = folder / keyword._META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, "analysis": 1}), encoding="utf-8")
+    reopened = open_runtime(sample_runtime.settings, embedder=sample_runtime.embedder)
+    assert reopened.store.keyword_search("Khunjerab", 3)
+    rebuilt = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert rebuilt["analysis"] == keyword.ANALYSIS_VERSION
 
 
 def test_files_embedded_together_keep_their_own_vectors(runtime: Runtime, tmp_path: Path) -> None:
