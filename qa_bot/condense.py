@@ -20,6 +20,8 @@ from qa_bot.references import find_reference
 
 # "And the FAQ?" after "Summarize the handbook": the same request, of another document.
 _ANOTHER = re.compile(r"(?:and|what\s+about|how\s+about)\s+(?P<subject>[^?]+?)[\s?.]*", re.I)
+# "What if I've already made a claim?": the previous question, asked on that condition.
+_WHAT_IF = re.compile(r"(?:(?:and|but|so)\s+)?what\s+if\s+(?P<condition>[^?]+?)[\s?.]*", re.I)
 # Words that open a question of its own: "And how heavy is it?" asks something new.
 _ASKING = frozenset(
     """
@@ -133,6 +135,14 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
         return f"Summarize {other}"
     if other is None and find_overview(question) is not None:
         return question  # "What is this document about?": a request of its own, as asked
+    if (condition := _WHAT_IF.fullmatch(question)) and find_overview(previous) is None:
+        # "Can I cancel my policy?", "What if I've already made a claim?": it names no
+        # subject, and alone it would find any passage on claims. A what-if after a what-if
+        # puts its condition in place of the last one.
+        asked = history[-1].question.strip()
+        if (before := _WHAT_IF.fullmatch(asked)) and previous.endswith(f" if {before[1]}?"):
+            previous = previous.removesuffix(f" if {before[1]}?")
+        return f"{previous.rstrip(' ?.')} if {condition['condition']}?"
     earlier = find_reference(previous) if find_reference(question) is not None else None
     if earlier is not None:  # "And clause 3.3?" after clause 3.2: the old number must not stay
         previous = earlier.rest

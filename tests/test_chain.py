@@ -87,6 +87,25 @@ def test_a_follow_up_that_names_nothing_earlier_is_searched_in_the_conversations
     assert declined.abstained and declined.standalone_query == declined.question
 
 
+def test_a_what_if_follow_up_is_answered_of_the_previous_question(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "policy.txt",
+        "Home insurance policy\n\nCancelling your policy\n\nYou can cancel your policy at any "
+        "time by calling us. If you cancel within 14 days, we refund your premium in full. If "
+        "you have made a claim this policy year, no premium is refunded when you cancel.\n\n"
+        "Making a claim\n\nTo make a claim, call our claims line on 0800 123 456 within 30 "
+        "days of the loss. We may ask for receipts and photographs of the damage.\n",
+    )
+    first = _ask(runtime, "Can I cancel my policy?")
+    history = [Turn(first.question, first.standalone_query, first.text)]
+    answer = _ask(runtime, "What if I've already made a claim?", history)
+    assert answer.standalone_query == "Can I cancel my policy if I've already made a claim?"
+    assert answer.text.startswith("If you have made a claim this policy year"), answer.text
+
+
 def test_question_not_in_documents_is_declined(sample_runtime: Runtime) -> None:
     answer = _ask(sample_runtime, "What is the population of Lahore?")
     assert answer.abstained

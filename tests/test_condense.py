@@ -34,6 +34,28 @@ def test_elliptic_question_carries_the_topic() -> None:
     )
 
 
+def test_a_what_if_asks_the_previous_question_on_its_condition() -> None:
+    history = [_turn("Can I cancel my policy?")]
+    assert condense("What if I've already made a claim?", history) == (
+        "Can I cancel my policy if I've already made a claim?"
+    )
+    # A second what-if replaces the first one's condition rather than piling on.
+    history.append(
+        Turn(
+            "What if I've already made a claim?",
+            condense("What if I've already made a claim?", history),
+            "…",
+        )
+    )
+    assert condense("And what if I moved house?", history) == (
+        "Can I cancel my policy if I moved house?"
+    )
+    # A what-if after an overview is a question of its own.
+    assert condense("What if I lose my key?", [_turn("Summarize the handbook")]) == (
+        "What if I lose my key?"
+    )
+
+
 def test_self_contained_question_is_left_alone() -> None:
     history = [_turn("What did the two countries say about the Khunjerab Pass?")]
     assert condense("Who co-chaired the dialogue?", history) == "Who co-chaired the dialogue?"
