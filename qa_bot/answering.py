@@ -263,6 +263,10 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                     with_items(follower, docs, steps=True) if follower else None,
                 )
             )
+            year = _missing_year(dict.fromkeys([question, standalone]), chosen[0].text, docs)
+            if year is not None:  # "Revenue in 2021?" of a report on 2023 and 2024
+                text = f"I can't find {year} in your documents."
+                return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
         parts = []
         highlights: dict[int, ScoredSentence] = {}
         for sentence in chosen:
@@ -516,6 +520,26 @@ def _missing_model(questions: Iterable[str], docs: list[Document]) -> str | None
             if (name.casefold(), number) in models or re.search(rf"\b{number}\b", found):
                 continue  # "51" is somewhere in what was found: perhaps as "Super Bowl LI"
             return f"{name} {number}"
+    return None
+
+
+# A year a question asks of: not a decade ("the 1980s") nor a season ("2010-11").
+_ASKED_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s?[-–/]\s?\d|['’]?s\b)")
+
+
+def _missing_year(questions: Iterable[str], answer: str, docs: list[Document]) -> str | None:
+    """A year the questions ask of that no passage found names, where the answer names
+    another: "What was revenue in 2021?" of a report on 2023 and 2024 would be answered with
+    another year's figure. An answer that names no year may still be of it ("By that year,
+    ABC had…")."""
+    named = set(_YEAR.findall(answer))
+    if not named:
+        return None
+    found = "\n".join(f"{d.metadata.get('title') or ''}\n{d.page_content}" for d in docs)
+    for question in questions:
+        for year in _ASKED_YEAR.findall(question):
+            if year not in named and not re.search(rf"\b{year}\b", found):
+                return year
     return None
 
 

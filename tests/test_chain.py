@@ -106,6 +106,20 @@ def test_a_what_if_follow_up_is_answered_of_the_previous_question(
     assert answer.text.startswith("If you have made a claim this policy year"), answer.text
 
 
+def test_a_year_the_documents_do_not_have_is_declined(runtime: Runtime, tmp_path: Path) -> None:
+    # Answered, "revenue in 2021" was 2024's figure, at 90% confidence.
+    _ingest(
+        runtime,
+        tmp_path / "results.txt",
+        "Brightwater plc annual results\n\nRevenue was £41.2m in 2024, up from £38.0m in 2023. "
+        "Operating profit rose to £5.1m, and the board proposes a final dividend of 4.2p.\n",
+    )
+    declined = _ask(runtime, "What was Brightwater's revenue in 2021?")
+    assert declined.abstained and declined.text == "I can't find 2021 in your documents."
+    answered = _ask(runtime, "What was Brightwater's revenue in 2023?")
+    assert answered.text.startswith("Revenue was £41.2m in 2024, up from £38.0m in 2023.")
+
+
 def test_question_not_in_documents_is_declined(sample_runtime: Runtime) -> None:
     answer = _ask(sample_runtime, "What is the population of Lahore?")
     assert answer.abstained
