@@ -51,6 +51,7 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d{1,2}(?::\d\d)?[aApP][mM]\b|\d{1,2}:\d\d\b|\d[\d,.]*")
 _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
 _POSSESSIVES = {"his", "her", "its", "their"}
+_PERSONAL = {"he", "she", "him", "her", "his"}
 _OTHER_REFERENCES = {"this", "that", "these", "those", "there", "then", "hers", "theirs"}
 # Words that lean on an earlier turn: "the next round", "what else", "the same year".
 _ELLIPSIS = {"next", "previous", "last", "same", "another", "else", "too", "also", "instead"}
@@ -149,6 +150,10 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
     subject = _subject(previous)
     if other and earlier is None:
         return _asked_of(previous, subject, other, vectors)
+    words = [w.lower() for w in _WORD.findall(question)]
+    if not subject.named and _PERSONAL.intersection(words):
+        # "Who is stepping down?", "Who will replace him?": he is whom the answer named.
+        subject = _person_answered(history[-1].answer) or subject
     if not subject.named:  # "How long is the config valid for?" after a question on the VPN
         subject = next(
             (s for turn in reversed(history[:-1]) if (s := _subject(turn.standalone)).named),
@@ -156,13 +161,26 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
         )
     if not subject.name or subject.name.lower() in question.lower():
         return question
-    words = [w.lower() for w in _WORD.findall(question)]
     if any(w in _SUBJECT_PRONOUNS | _POSSESSIVES for w in words):
         replaced = _replace_pronoun(question, subject)
         return replaced if replaced != question else f"{question} ({subject})"
     if any(w in _OTHER_REFERENCES | _ELLIPSIS for w in words) or len(_content(words)) <= 1:
         return f"{question} ({subject})"
     return question
+
+
+def _person_answered(answer: str) -> _Subject | None:
+    """The person an answer's first sentence names first, by a name of two or three words
+    ("David Chen will step down as CFO [1]."); None for a declined question."""
+    if answer.startswith("I can't find"):
+        return None
+    first = re.split(r"(?<=[.!?])\s|\s*\[\d+\]", answer.strip(), maxsplit=1)[0]
+    for named in _named(first):
+        words = named.name.split()
+        person = 2 <= len(words) <= 3 and words[0] not in {"The", "A", "An"}
+        if person and all(word[0].isupper() and word.isalpha() for word in words):
+            return _Subject(named.name)
+    return None
 
 
 def in_context(question: str, history: list[Turn]) -> str | None:

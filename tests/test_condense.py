@@ -56,6 +56,23 @@ def test_a_what_if_asks_the_previous_question_on_its_condition() -> None:
     )
 
 
+def test_a_pronoun_after_a_question_that_named_no_one_means_whom_the_answer_named() -> None:
+    history = [
+        Turn(
+            "Who is stepping down this year?",
+            "Who is stepping down this year?",
+            "David Chen will step down as Chief Financial Officer in March. [1]",
+        )
+    ]
+    assert condense("Who will replace him?", history) == "Who will replace David Chen?"
+    # A question that named someone keeps them; a declined one names no one.
+    asked = "Who did Genghis Khan conquer?"
+    named = [Turn(asked, asked, "The Khwarazmian Empire fell. [1]")]
+    assert condense("When was he born?", named) == "When was Genghis Khan born?"
+    declined = [Turn("Who is leaving?", "Who is leaving?", "I can't find that in your documents.")]
+    assert condense("Who will replace him?", declined) == "Who will replace him? (leaving)"
+
+
 def test_self_contained_question_is_left_alone() -> None:
     history = [_turn("What did the two countries say about the Khunjerab Pass?")]
     assert condense("Who co-chaired the dialogue?", history) == "Who co-chaired the dialogue?"
