@@ -249,10 +249,16 @@ def _names_the_site(title: str, headline: str) -> bool:
 _SITE_NAME = re.compile(r"\s+[|\-–—·]\s+\S.*|.*\S\s+[|\-–—·]\s+", re.DOTALL)
 
 
-# An item that opens with its own label: "(a)", "(2)", "(iv)", "a)", "3.", "2.1".
+# An item that opens with its own label: "(a)", "(2)", "(iv)", "a)", "3.", "2.1"; perhaps in
+# an element of its own ("<span>(a)</span> lawfully").
 _OWN_LABEL = re.compile(
-    r"(?:\((?:\d{1,3}|[a-z]{1,4}|[A-Z])\)|(?:\d{1,3}|[a-z]|[A-Z])[.)]|\d+(?:\.\d+)+\.?)\s"
+    r"(?:\((?:\d{1,3}|[a-z]{1,4}|[A-Z])\)|(?:\d{1,3}|[a-z]|[A-Z])[.)]|\d+(?:\.\d+)+\.?)(?:\s|$)"
 )
+
+
+def _labels_itself(item: Tag) -> bool:
+    first = _first_text(item)
+    return first is not None and _OWN_LABEL.match(first.strip()) is not None
 
 
 def _number_list_items(soup: BeautifulSoup) -> None:
@@ -266,7 +272,7 @@ def _number_list_items(soup: BeautifulSoup) -> None:
                 first.replace_with(f"{BULLET} {first.lstrip()}")
     for ordered in soup.find_all("ol"):
         items = ordered.find_all("li", recursive=False)
-        if items and all(_OWN_LABEL.match(item.get_text(" ", strip=True)) for item in items):
+        if items and all(_labels_itself(item) for item in items):
             continue  # "<li>(a) processed lawfully…": a law's points number themselves
         style = _LIST_STYLES.get(str(ordered.get("type", "1")), "decimal")
         step = -1 if ordered.has_attr("reversed") else 1
