@@ -58,8 +58,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # wrapped cells keep its rows whole; 40: a short section keeps its list in its chunk; 41: a
 # PDF's word hyphenated at a line's end is whole where the document has it whole; 42: an HTML
 # list whose items label themselves, "(a)", "2.1", gets no second number; 43: so is a word
-# with a stop after it, "meas-" over "ures,").
-SPLITTING_VERSION = 43
+# with a stop after it, "meas-" over "ures,"; 44: a PDF table's section labels, "Financial",
+# keep its rows in one table under its columns' names).
+SPLITTING_VERSION = 44
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

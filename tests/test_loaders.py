@@ -492,6 +492,33 @@ def test_a_pdf_tables_cells_read_a_row_a_line_under_their_columns_names(tmp_path
     ]
 
 
+def test_a_pdf_tables_sections_keep_its_columns_names(tmp_path: Path) -> None:
+    # A report's KPI table labels its sections ("Financial") between the years over its
+    # columns and its rows: "Revenue | £41.2m | £38.0m" alone says of no year.
+    def row(y: int, *cells: str) -> list[tuple[float, float, str]]:
+        return [(72 + 150 * column, y, cell) for column, cell in enumerate(cells) if cell]
+
+    page = [
+        (72, 760, "Key performance indicators"),
+        *row(746, "", "2024", "2023"),
+        (72, 732, "Financial"),
+        *row(718, "Revenue", "£41.2m", "£38.0m"),
+        *row(704, "Operating profit", "£5.1m", "£4.3m"),
+        (72, 690, "Operational"),
+        *row(676, "Stores", "212", "198"),
+        *row(662, "Staff", "4,100", "3,950"),
+        (72, 640, "Both years were audited."),
+    ]
+    doc = load_document(make_drawn_pdf(tmp_path / "results.pdf", [page]))
+    assert doc.text == (
+        "Key performance indicators\n\nFinancial\n\n"
+        "Revenue | 2024: £41.2m | 2023: £38.0m\n\n"
+        "Operating profit | 2024: £5.1m | 2023: £4.3m\n\nOperational\n\n"
+        "Stores | 2024: 212 | 2023: 198\n\nStaff | 2024: 4,100 | 2023: 3,950\n\n"
+        "Both years were audited."
+    )
+
+
 def test_a_pdf_list_s_numbers_read_with_their_items(tmp_path: Path) -> None:
     # reportlab draws a numbered item's number apart from its text, so pypdf reads it on a
     # line of its own; the list runs on over the page break.

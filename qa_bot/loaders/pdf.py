@@ -190,9 +190,15 @@ def table_rows(page: list[Line]) -> list[Line]:
     while index < len(rows):
         cells = len(rows[index])
         end = index + 1
-        while end < len(rows) and len(rows[end]) == cells:
-            end += 1
-        if cells < 2 or end - index < _TABLE_ROWS or all(map(_is_field_row, rows[index:end])):
+        while end < len(rows):
+            if len(rows[end]) == cells:
+                end += 1
+            elif end + 1 < len(rows) and len(rows[end + 1]) == cells and _is_label(rows[end]):
+                end += 2  # "Financial" over the rows of a section of the table
+            else:
+                break
+        full = [row for row in rows[index:end] if len(row) == cells]
+        if cells < 2 or len(full) < _TABLE_ROWS or all(map(_is_field_row, full)):
             for row in rows[index:end]:
                 if _is_field_row(row):  # a paragraph a row, as a table's
                     lines += [Line(""), Line(_field_line(row), row[0].height), Line("")]
@@ -203,11 +209,19 @@ def table_rows(page: list[Line]) -> list[Line]:
         block = rows[index:end]
         table = [[line.text.strip() for line in row] for row in block]
         header = names_columns(table)
-        above = rows[index - 1] if index else []
-        if not header and cells > 2 and len(above) == cells - 1 and has_figures(table):
-            del lines[-len(above) :]
-            block.insert(0, above)
-            table.insert(0, ["", *(line.text.strip() for line in above)])
+        # The years over a table's figures, perhaps a section's label between them and its
+        # first row: "2024 | 2023", "Financial", "Revenue | £41.2m | £38.0m".
+        labelled = index > 1 and _is_label(rows[index - 1])
+        heads = rows[index - 1 - labelled : index] if index > labelled else []
+        above = heads[0] if heads else []
+        # Not counting a section's label that a grid reads as a row of empty cells.
+        figures = has_figures([row for row in table if sum(map(bool, row)) > 1])
+        if not header and cells > 2 and len(above) == cells - 1 and figures:
+            del lines[-sum(map(_lines_of, heads)) :]
+            block[:0] = heads
+            table[:0] = [["", *(line.text.strip() for line in above)]] + (
+                [[heads[-1][0].text.strip()]] if labelled else []
+            )
             header = True
         texts = table_lines(table, header)
         # A paragraph a row, as a .docx's table reads: a row is no line of wrapped text.
@@ -218,6 +232,20 @@ def table_rows(page: list[Line]) -> list[Line]:
     return lines
 
 
+def _is_label(row: list[Line]) -> bool:
+    """A table's section label: a row of one short cell of words ("Financial", "Operational")
+    between rows of figures."""
+    text = row[0].text.strip() if len(row) == 1 else ""
+    return 0 < len(text) <= _LABEL_LENGTH and not any(map(str.isdigit, text))
+
+
+def _lines_of(row: list[Line]) -> int:
+    """How many lines a row that is no table's was read as (table_rows)."""
+    return 3 if _is_field_row(row) else len(row)
+
+
+# The longest a table's section label may be, in characters.
+_LABEL_LENGTH = 40
 # Cells start in one column when their left edges are this close, in points.
 _COLUMN_SLACK = 2.0
 # A table's row follows the one before it with at least its cells' padding between them,
