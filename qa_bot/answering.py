@@ -28,7 +28,7 @@ from qa_bot.chunking import (
 )
 from qa_bot.embeddings import SentenceEmbedder, word_likeness
 from qa_bot.errors import ConfigError
-from qa_bot.keyword import question_terms, respelled, terms, times_as_in
+from qa_bot.keyword import acronyms_as_in, question_terms, respelled, terms, times_as_in
 from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import score_all
@@ -218,6 +218,8 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         asked, focus = respelled([standalone, question], passages, self.embedder.words)
         # A time of day as the passages write it: "2pm" of a programme that has "14:00".
         asked, focus = times_as_in([asked, focus], passages)
+        # "the AGM" of minutes that say "Annual General Meeting", and the other way round.
+        asked, focus = acronyms_as_in([asked, focus], passages)
         signals, scored = self.signals(asked, docs, focus=focus)
         signals = self._as_yes_no(question, asked, signals, scored, docs)
         scored = prefer_current(scored, docs, f"{question} {standalone}")

@@ -185,6 +185,59 @@ def times_as_in(texts: list[str], passages: list[str]) -> list[str]:
     return fixed
 
 
+# An acronym as a question or a passage writes it: "AGM", "HMRC". Not two letters: "PM" of
+# "2 PM", "IT" are not "Project Manager", "Information Technology" often enough.
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+# Capitalised words in a row, which may be joined by small words: "Annual General Meeting",
+# "Department for Work and Pensions".
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’]*(?:\s+(?:(?:of|and|for|the|on|in|&)\s+)*[A-Z][\w'’]*)+")
+_JOINING = frozenset({"of", "and", "for", "the", "on", "in", "&", "The"})
+# A question's first word, capitalised as one: "What British TV network…" names no "WBT".
+_OPENING = frozenset(
+    "what which who whom whose when where why how is are was were do does did can could will "
+    "would should shall may might must has have had".split()
+)
+
+
+def _spelt_names(text: str) -> dict[str, str]:
+    """The names a text spells out, by their initials: {"AGM": "Annual General Meeting"}."""
+    names: dict[str, str] = {}
+    for run in _NAME_RUN.finditer(text):
+        words = [
+            word
+            for word in re.finditer(r"[\w'’&]+", run[0])
+            if word[0] not in _JOINING and word[0].lower() not in _OPENING
+        ]
+        for first in range(len(words)):
+            for last in range(first + 2, min(first + 6, len(words))):
+                initials = "".join(word[0][0] for word in words[first : last + 1]).upper()
+                named = run[0][words[first].start() : words[last].end()]
+                names.setdefault(initials, named)
+    return names
+
+
+def acronyms_as_in(texts: list[str], passages: list[str]) -> list[str]:
+    """The texts with a name written as the passages write it: "When is the AGM?" of minutes
+    that say "Annual General Meeting", or "the Annual General Meeting" of minutes that say
+    "AGM". Neither search side, nor the overlap that chooses the sentence, reads one as the
+    other."""
+    joined = " ".join(passages)
+    spelt = _spelt_names(joined)
+    fixed = []
+    for text in texts:
+        if sum(map(str.isupper, text.split())) * 2 > len(text.split()):
+            fixed.append(text)  # "WHEN IS THE AGM?": shouted, not abbreviated
+            continue
+        for acronym in dict.fromkeys(_ACRONYM.findall(text)):
+            if acronym in spelt and not re.search(rf"\b{acronym}\b", joined):
+                text = re.sub(rf"\b{acronym}\b", spelt[acronym], text)
+        for acronym, named in _spelt_names(text).items():
+            if named not in joined and re.search(rf"\b{acronym}\b", joined):
+                text = text.replace(named, acronym)
+        fixed.append(text)
+    return fixed
+
+
 def respelled(texts: list[str], passages: list[str], words: frozenset[str]) -> list[str]:
     """The texts with a misspelt word ("milage", "warrenty") spelt as the passages spell it:
     a typo would zero the overlap that chooses the sentence and the coverage that confidence

@@ -120,6 +120,20 @@ def test_a_year_the_documents_do_not_have_is_declined(runtime: Runtime, tmp_path
     assert answered.text.startswith("Revenue was £41.2m in 2024, up from £38.0m in 2023.")
 
 
+def test_an_acronym_finds_the_name_the_document_spells_out(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    _ingest(
+        runtime,
+        tmp_path / "notice.txt",
+        "Members' notice\n\nThe Annual General Meeting will be held on 12 May 2025 at the "
+        "Guildhall, starting at 6pm. The board meets monthly in the Harbour Room. Minutes of "
+        "each board meeting are sent to members within two weeks.\n",
+    )
+    answer = _ask(runtime, "When is the AGM?")
+    assert answer.text.startswith("The Annual General Meeting will be held on 12 May"), answer.text
+
+
 def test_question_not_in_documents_is_declined(sample_runtime: Runtime) -> None:
     answer = _ask(sample_runtime, "What is the population of Lahore?")
     assert answer.abstained

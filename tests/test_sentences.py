@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 from qa_bot.embeddings import pack_vectors
 from qa_bot.keyword import (
     TermMemo,
+    acronyms_as_in,
     analyse,
     question_terms,
     respelled,
@@ -182,4 +183,25 @@ def test_a_time_of_day_is_read_as_the_passages_write_it() -> None:
         "Who is on at 14:00?",
         "at 3pm",
         "at 2:30pm",
+    ]
+
+
+def test_an_acronym_is_read_as_the_passages_write_it() -> None:
+    spelt = ["The Annual General Meeting is on 12 May, and the Department for Work and Pensions"]
+    assert acronyms_as_in(["When is the AGM?", "What did the DWP say?"], spelt) == [
+        "When is the Annual General Meeting?",
+        "What did the Department for Work and Pensions say?",
+    ]
+    short = ["The AGM is on 12 May at the Guildhall."]
+    assert acronyms_as_in(["Where is the Annual General Meeting?"], short) == ["Where is the AGM?"]
+    # An acronym the passages have, or spell out no name for; a shouted question: as it was.
+    assert acronyms_as_in(["Is the AGM at the Guildhall?", "Who is the CEO?"], short) == [
+        "Is the AGM at the Guildhall?",
+        "Who is the CEO?",
+    ]
+    assert acronyms_as_in(["WHEN IS THE AGM?"], spelt) == ["WHEN IS THE AGM?"]
+    # A question's first word is no word of a name.
+    stations = ["In Charlotte, WBT (1110 AM) will carry the game."]
+    assert acronyms_as_in(["What British TV network will carry it?"], stations) == [
+        "What British TV network will carry it?"
     ]
