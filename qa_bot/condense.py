@@ -41,6 +41,12 @@ _PREPOSITIONS = {
     *("before", "until", "within", "without", "by", "over"),
 }
 _ARTICLES = {"a", "an", "the", "my", "your", "our"}
+# What a question ends by asking of: "…for escape of water?", "…against theft?".
+_ASKED_OF = re.compile(
+    r"\b(?:for|against|about|of|on|from|with|by|in|to)\s+(?:(?:the|my|your|our|a|an)\s+)?"
+    r"(?P<object>(?:[\w'’-]+\s+){0,3}[\w'’-]+)\s*(?P<end>[?.]?)$",
+    re.IGNORECASE,
+)
 # How alike a word of the previous question must be to the word a follow-up names in its
 # place ("adoption" to "paternity": 0.50), and by how much more than any other word.
 WORD_LIKENESS = 0.35
@@ -70,6 +76,8 @@ _QUESTION_WORDS = (
     | _OTHER_REFERENCES
 )
 
+# Words that say no kind of a thing: "the damage", "cover damage".
+_NOT_A_KIND = _QUESTION_WORDS | _ARTICLES | _PREPOSITIONS | _ASKING | {"cover", "covered"}
 
 # Whom a pronoun means after "Who is Nora's brother?": "he" is the brother, "she" Nora.
 _MALE = frozenset(
@@ -246,8 +254,25 @@ def _asked_of(
         )
         if asked_of is not None:
             return f"{previous[: asked_of.start()]}{first}{previous[asked_of.end(1) :]}"
+    # "What about storm damage?" after "Does the policy cover accidental damage?": another
+    # kind of the same thing.
+    kinds = named.split()
+    kind = re.search(rf"\b([A-Za-z][\w'’-]*)\s+{re.escape(kinds[-1])}\b", previous, re.I)
+    if (
+        len(kinds) > 1
+        and kind
+        and kind.group(1).lower() not in _NOT_A_KIND | {*map(str.lower, kinds)}
+    ):
+        return f"{previous[: kind.start()]}{named}{previous[kind.end() :]}"
     swapped = _swapped(previous, named, vectors) if vectors is not None else None
-    return swapped or f"{previous.rstrip(' ?.')} {other}?"
+    if swapped:
+        return swapped
+    # "What about storm damage?" after "Am I covered for burglary?": what the question ends
+    # by asking of, "for burglary", is what the follow-up puts in its place.
+    ends = _ASKED_OF.search(previous) if first.lower() not in _PREPOSITIONS else None
+    if ends is not None:
+        return f"{previous[: ends.start('object')]}{named}{ends.group('end')}"
+    return f"{previous.rstrip(' ?.')} {other}?"
 
 
 def _swapped(previous: str, named: str, vectors: WordVectors) -> str | None:

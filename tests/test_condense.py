@@ -164,6 +164,20 @@ def test_and_for_something_else_swaps_the_word_it_stands_for(embedder: SentenceE
     assert asked("How many days of annual leave do I get?", "And for contractors?") == (
         "How many days of annual leave do I get for contractors?"
     )
+    # Another kind of the same thing takes the place of the kind asked of.
+    assert asked("Does the policy cover accidental damage?", "What about storm damage?") == (
+        "Does the policy cover storm damage?"
+    )
+    assert asked("How many days of paternity leave do I get?", "And shared parental leave?") == (
+        "How many days of shared parental leave do I get?"
+    )
+    # Else what the question ends by asking of: it had stayed, "burglary storm damage".
+    assert asked("Am I covered for burglary?", "What about storm damage?") == (
+        "Am I covered for storm damage?"
+    )
+    assert asked("How much is the excess for escape of water?", "What about subsidence?") == (
+        "How much is the excess for subsidence?"
+    )
 
 
 def test_a_time_of_day_is_carried_as_a_subject() -> None:
