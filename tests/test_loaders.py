@@ -445,10 +445,15 @@ def test_a_pdf_list_s_bullets_read_as_the_list_bullet(tmp_path: Path) -> None:
     assert doc.text == "Fruit we grow:\n• Apples\n• Pears\n• Plums\n• Figs\n■ of them are sold."
 
 
+def _table_row(y: int, cells: tuple[str, ...], width: int) -> list[tuple[float, float, str]]:
+    """A drawn table's row: its cells `width` points apart, an empty one not drawn."""
+    return [(72 + width * column, y, cell) for column, cell in enumerate(cells) if cell]
+
+
 def test_a_pdf_tables_cells_read_a_row_a_line_under_their_columns_names(tmp_path: Path) -> None:
     # pypdf reads each cell of a drawn table on a line of its own.
     def row(y: int, *cells: str) -> list[tuple[float, float, str]]:
-        return [(72 + 110 * column, y, cell) for column, cell in enumerate(cells) if cell]
+        return _table_row(y, cells, 110)
 
     page = [
         (72, 760, "Table 1 shows each site."),
@@ -496,7 +501,7 @@ def test_a_pdf_tables_sections_keep_its_columns_names(tmp_path: Path) -> None:
     # A report's KPI table labels its sections ("Financial") between the years over its
     # columns and its rows: "Revenue | £41.2m | £38.0m" alone says of no year.
     def row(y: int, *cells: str) -> list[tuple[float, float, str]]:
-        return [(72 + 150 * column, y, cell) for column, cell in enumerate(cells) if cell]
+        return _table_row(y, cells, 150)
 
     page = [
         (72, 760, "Key performance indicators"),
