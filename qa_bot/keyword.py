@@ -44,18 +44,19 @@ def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
 
 
 # Bumped when analyse() reads a text differently: an index saved by another is rebuilt.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 # A contraction's ending, which the tokenizer would keep as a word of its own ("I've": "ve"):
 # "ve", "re", "ll" and "don" matched nothing a question meant, and counted against a passage
 # that lacked them. The apostrophe may be a typographer's (’), as a Word document has it.
-_NOT = re.compile(r"(?:\b(ca|wo|sha)|(?<=\w))n['’]t\b", re.IGNORECASE)
-_NOT_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}
+# A negative contraction goes whole: its verb read as a term, "doesn't" matched every "What
+# does…?" question (two squad-dev answers lost), and "not" is a stop word.
+_NOT = re.compile(r"\b\w+n['’]t\b", re.IGNORECASE)
 _ENDING = re.compile(r"(?<=\w)['’](?:ve|re|ll|d|m)\b", re.IGNORECASE)
 
 
 def _uncontracted(text: str) -> str:
-    text = _NOT.sub(lambda m: f"{_NOT_STEMS.get((m[1] or '').lower(), m[1] or '')} not", text)
+    text = _NOT.sub("not", text)
     return _ENDING.sub("", text)
 
 

@@ -65,9 +65,9 @@ def test_a_contractions_ending_is_no_term() -> None:
     # Read as words, "ve" and "don" matched nothing a question meant.
     assert question_terms("What if I've already made a claim?").all == {"alreadi", "made", "claim"}
     assert analyse(["We’re sure they'd sign; it can't wait, he won't."]) == [
-        ["we", "sure", "sign", "can", "wait", "he"]
+        ["we", "sure", "sign", "wait", "he"]
     ]
-    assert analyse(["I don't know O'Neill."]) == [["do", "know", "neill"]]
+    assert analyse(["I don't know O'Neill."]) == [["know", "neill"]]
 
 
 def test_a_sentence_is_not_marked_down_for_lacking_the_words_that_frame_a_question() -> None:
