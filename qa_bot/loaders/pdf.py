@@ -200,10 +200,7 @@ def table_rows(page: list[Line]) -> list[Line]:
         full = [row for row in rows[index:end] if len(row) == cells]
         if cells < 2 or len(full) < _TABLE_ROWS or all(map(_is_field_row, full)):
             for row in rows[index:end]:
-                if _is_field_row(row):  # a paragraph a row, as a table's
-                    lines += [Line(""), Line(_field_line(row), row[0].height), Line("")]
-                else:
-                    lines += row
+                lines += _loose_lines(row)
             index = end
             continue
         block = rows[index:end]
@@ -217,7 +214,7 @@ def table_rows(page: list[Line]) -> list[Line]:
         # Not counting a section's label that a grid reads as a row of empty cells.
         figures = has_figures([row for row in table if sum(map(bool, row)) > 1])
         if not header and cells > 2 and len(above) == cells - 1 and figures:
-            del lines[-sum(map(_lines_of, heads)) :]
+            del lines[-sum(len(_loose_lines(row)) for row in heads) :]
             block[:0] = heads
             table[:0] = [["", *(line.text.strip() for line in above)]] + (
                 [[heads[-1][0].text.strip()]] if labelled else []
@@ -239,9 +236,12 @@ def _is_label(row: list[Line]) -> bool:
     return 0 < len(text) <= _LABEL_LENGTH and not any(map(str.isdigit, text))
 
 
-def _lines_of(row: list[Line]) -> int:
-    """How many lines a row that is no table's was read as (table_rows)."""
-    return 3 if _is_field_row(row) else len(row)
+def _loose_lines(row: list[Line]) -> list[Line]:
+    """The lines of a row that is no table's: a form's row a paragraph of its own, as a
+    table's row is; else its lines as pypdf read them."""
+    if _is_field_row(row):
+        return [Line(""), Line(_field_line(row), row[0].height), Line("")]
+    return row
 
 
 # The longest a table's section label may be, in characters.
