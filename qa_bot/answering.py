@@ -17,7 +17,7 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from qa_bot.answers import NOT_FOUND, Answer, Source
+from qa_bot.answers import NOT_FOUND, Answer, Source, not_found
 from qa_bot.chunking import (
     TABLE_CELLS,
     Span,
@@ -238,14 +238,14 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             missing = _missing_model(dict.fromkeys([question, standalone]), docs)
             if missing is not None:  # "the Aero 400" where the documents have the 200 and 300
                 # However like the passages found, they are about other models: no confidence.
-                text = f"I can't find {missing} in your documents."
+                text = not_found(missing)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
             if not scored or confidence < self.threshold:
                 # A part no retrieved chunk has or mentions is in no document: the retriever
                 # looks for it in every chunk. Naming it tells a mistyped number apart.
                 lacking = reference is not None and not named
                 lacking = lacking and not any(reference.mentioned_in(d.page_content) for d in docs)
-                text = f"I can't find {reference} in your documents." if lacking else NOT_FOUND
+                text = not_found(str(reference)) if lacking else NOT_FOUND
                 return Answer(
                     question, standalone, text, tuple(sources), confidence, abstained=True
                 )
@@ -267,7 +267,7 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             )
             year = _missing_year(dict.fromkeys([question, standalone]), chosen[0].text, docs)
             if year is not None:  # "Revenue in 2021?" of a report on 2023 and 2024
-                text = f"I can't find {year} in your documents."
+                text = not_found(year)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
         parts = []
         highlights: dict[int, ScoredSentence] = {}

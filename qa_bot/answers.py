@@ -10,7 +10,19 @@ from dataclasses import dataclass, field, replace
 
 from langchain_core.documents import Document
 
-NOT_FOUND = "I can't find that in your documents."
+
+def not_found(what: str = "that") -> str:
+    """How an answer declines: "I can't find clause 9 in your documents." names what it can't
+    find, when the question named it."""
+    return f"I can't find {what} in your documents."
+
+
+def is_declined(text: str) -> bool:
+    """Whether an answer's text is one that declined (a conversation's turns keep only text)."""
+    return text.startswith("I can't find ") and text.endswith(" in your documents.")
+
+
+NOT_FOUND = not_found()
 _MARKER = re.compile(r"\[(\d+)\]")
 
 

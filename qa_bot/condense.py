@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import RunnableLambda
 
+from qa_bot.answers import is_declined
 from qa_bot.embeddings import WordVectors, word_likeness
 from qa_bot.overview import find_overview
 from qa_bot.references import find_reference
@@ -180,7 +181,7 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
 def _person_answered(answer: str) -> _Subject | None:
     """The person an answer's first sentence names first, by a name of two or three words
     ("David Chen will step down as CFO [1]."); None for a declined question."""
-    if answer.startswith("I can't find"):
+    if is_declined(answer):
         return None
     first = re.split(r"(?<=[.!?])\s|\s*\[\d+\]", answer.strip(), maxsplit=1)[0]
     for named in _named(first):
