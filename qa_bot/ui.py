@@ -91,7 +91,7 @@ def build_ui(
                     choices=[],
                     value=None,
                     allow_custom_value=True,
-                    info="Choose one, or type a new name and press Enter to create it.",
+                    info="Choose one, or type a new name and press Enter, then add its documents.",
                     elem_id="qa-workspace",
                 )
                 workspace_status = gr.Markdown(elem_id="qa-workspace-status")
@@ -210,7 +210,9 @@ def _register_events(
             raise gr.Error(str(exc)) from exc
 
     def workspace_choices(user: User | None, value: str) -> Any:
-        return gr.update(choices=workspaces.choices_for(user), value=value)
+        choices = workspaces.choices_for(user)
+        # A new name is listed while chosen, and gone once left unless a document made it.
+        return gr.update(choices=choices if value in choices else [*choices, value], value=value)
 
     def start_session(request: gr.Request):
         user = user_of(request)
@@ -231,12 +233,18 @@ def _register_events(
         unchanged = [gr.skip()] * 7  # the conversation and the documents stay
         if not name or name == current:
             return current, workspace_choices(user, current), "", *unchanged
-        existed = name in workspaces.names()
         try:
-            runtime = workspaces.open_for(user, name, create=True)
+            runtime = workspaces.open_for(user, name)
+        except KeyError:
+            # Not created until its first document: a mistyped name leaves nothing behind.
+            runtime = None
         except (NotGrantedError, ConfigError) as exc:
             return current, workspace_choices(user, current), f"⚠️ {escape_md(str(exc))}", *unchanged
-        note = "" if existed else f"New workspace {escape_md(name)}: add documents below."
+        note = (
+            ""
+            if runtime is not None
+            else f"New workspace {escape_md(name)}: it is kept once you add documents below."
+        )
         return (
             name,
             workspace_choices(user, name),

@@ -69,9 +69,13 @@ def test_workspace_choice_isolates_documents(client: Client, tmp_path: Path) -> 
     otters = tmp_path / "otters.txt"
     otters.write_text("Sea otters hold hands while they sleep so they do not drift.", "utf-8")
     question = "Why do sea otters hold hands?"
-    # Choose "team-b" as the page's selector does: a new name creates it, the chat is cleared.
+    # A mistyped name, left before any document is added, leaves no workspace behind.
+    choice, status, *_ = client.predict("team-bb", api_name="/workspace")
+    assert choice["value"] == "team-bb" and "New workspace" in status
+    # Choose "team-b" as the page's selector does: a new name is chosen, the chat is cleared.
     choice, status, chat, sources, *_ = client.predict("team-b", api_name="/workspace")
     assert choice["value"] == "team-b" and "team-b" in [v for _, v in choice["choices"]]
+    assert "team-bb" not in [v for _, v in choice["choices"]]
     assert "New workspace" in status and chat == [] and "appear here" in sources
     # The session's uploads now go to team-b, whose list holds only them.
     status, documents, removable = client.predict([handle_file(str(otters))], api_name="/upload")
