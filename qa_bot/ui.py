@@ -154,7 +154,15 @@ def build_ui(
                         allow_custom_value=True,  # API clients may name a document id
                         elem_id="qa-remove-choice",
                     )
-                    remove_button = gr.Button("Remove", variant="stop", elem_id="qa-remove")
+                    remove_button = gr.Button("Remove…", variant="stop", elem_id="qa-remove")
+                    # Removing cannot be undone: it is asked once more, naming what goes.
+                    with gr.Column(visible=False, elem_id="qa-remove-confirm") as remove_confirm:
+                        remove_question = gr.Markdown(elem_id="qa-remove-question")
+                        with gr.Row():
+                            remove_yes = gr.Button(
+                                "Remove", variant="stop", size="sm", elem_id="qa-remove-yes"
+                            )
+                            remove_no = gr.Button("Cancel", size="sm", elem_id="qa-remove-no")
             documents = gr.Dataframe(
                 headers=["document", "chunks", "title"],
                 interactive=False,
@@ -176,6 +184,10 @@ def build_ui(
             "upload_status": upload_status,
             "remove_choice": remove_choice,
             "remove_button": remove_button,
+            "remove_confirm": remove_confirm,
+            "remove_question": remove_question,
+            "remove_yes": remove_yes,
+            "remove_no": remove_no,
             "documents": documents,
             "panel": panel,
         }
@@ -343,9 +355,26 @@ def _register_events(
             f"Removed {escape_md(info.file_name)} "
             f"({info.chunks} chunk{'' if info.chunks == 1 else 's'})."
             if info
-            else "That document is no longer in the store."
+            else _GONE
         )
         return message, *_document_widgets(runtime)
+
+    def confirm_removal(choice: str | None, chosen: str | None, request: gr.Request):
+        """Ask before removing: the file, its chunk count, and that answers lose it."""
+        runtime = open_workspace(chosen, request)
+        info = next(
+            (i for i in (runtime.store.documents() if runtime else []) if i.doc_id == choice),
+            None,
+        )
+        if info is None:
+            message = "Choose a document to remove." if not choice else _GONE
+            return message, gr.update(visible=False), ""
+        chunks = f"{info.chunks} chunk{'' if info.chunks == 1 else 's'}"
+        question = (
+            f"Remove **{escape_md(info.file_name)}** ({chunks}) from this workspace? "
+            "Answers will no longer cite it; to have it back, add the file again."
+        )
+        return "", gr.update(visible=True), question
 
     def new_conversation():
         return [], [], [], sources_html([], 0)
@@ -396,9 +425,19 @@ def _register_events(
         [w["upload"]],
         api_visibility="private",
     )
+    hide_confirm = {"fn": lambda: gr.update(visible=False), "inputs": None}
     w["remove_button"].click(
-        remove_document, [w["remove_choice"], *targets], doc_outputs, api_name="remove", **writes
+        confirm_removal,
+        [w["remove_choice"], w["workspace"]],
+        [w["upload_status"], w["remove_confirm"], w["remove_question"]],
+        api_visibility="private",
     )
+    w["remove_yes"].click(
+        remove_document, [w["remove_choice"], *targets], doc_outputs, api_name="remove", **writes
+    ).then(outputs=[w["remove_confirm"]], api_visibility="private", **hide_confirm)
+    # A question about another document, or none, must not stay on screen to be confirmed.
+    for event in (w["remove_no"].click, w["remove_choice"].change):
+        event(outputs=[w["remove_confirm"]], api_visibility="private", **hide_confirm)
 
     def ask(
         request: gr.Request,
@@ -440,6 +479,9 @@ def _kinds() -> list[str]:
     """The kinds of file the store takes, as a user names them (not ".htm" beside ".html")."""
     names = ("txt", "md", "html", "pdf", "docx")
     return [name for name in names if f".{name}" in supported_suffixes()]
+
+
+_GONE = "That document is no longer in the store."
 
 
 def _no_documents_text() -> str:

@@ -257,10 +257,21 @@ def test_ask_cite_follow_up_upload_and_remove(page, app: LiveApp, tmp_path: Path
     # 5. Remove it and see it gone: from the list, and from the answers.
     page.locator("#qa-remove-choice input").click()
     page.get_by_role("option", name="orchard-report.docx").click()
+    # Removing is asked once more, naming the file; Cancel keeps it.
     page.locator("#qa-remove").click()
+    question = page.locator("#qa-remove-question")
+    question.get_by_text("Remove orchard-report.docx").wait_for()
+    assert "chunk" in question.inner_text()
+    shot(page, "07a-remove-asked")
+    page.locator("#qa-remove-no").click()
+    page.locator("#qa-remove-confirm").wait_for(state="hidden")
+    assert "orchard-report.docx" in page.locator("#qa-documents").inner_text()
+    page.locator("#qa-remove").click()
+    page.locator("#qa-remove-yes").click()
     wait_until(
         page, "() => document.querySelector('#qa-upload-status')?.innerText.includes('Removed')"
     )
+    page.locator("#qa-remove-confirm").wait_for(state="hidden")
     wait_until(
         page, "() => !document.querySelector('#qa-documents')?.innerText.includes('orchard-report')"
     )
