@@ -1,8 +1,9 @@
 """The Gradio app: a thin layer turning widgets into chain calls and Answers back into widgets.
 
 Per-user state (the chosen workspace, the conversation and each turn's sources) lives in gr.State
-and the Chatbot value, so nothing of one browser session reaches another. With sign-in, every
-event checks on the server that the session's user is granted the workspace it acts on.
+and the Chatbot value, so nothing of one browser session reaches another; a copy kept in the
+browser (saved_chat) brings it back on reload. With sign-in, every event checks on the server that
+the session's user is granted the workspace it acts on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from qa_bot.ingest import ingest_paths
 from qa_bot.loaders import supported_suffixes
 from qa_bot.render import answer_markdown, answer_to_dict, escape_md, sources_html
 from qa_bot.runtime import Runtime
+from qa_bot.saved_chat import STORAGE_KEY, SavedChat, save_for, saved_for, secret_for
 from qa_bot.uploads import discard, save_uploads
 from qa_bot.workspaces import Workspaces
 
@@ -101,6 +103,8 @@ def build_ui(
         api_workspace = gr.Textbox("", visible=False, label="workspace")
         turns = gr.State([])
         turn_sources = gr.State([])
+        # The conversation again, in the browser: a reload, or a restart, picks it up.
+        saved = gr.BrowserState({}, storage_key=STORAGE_KEY, secret=secret_for(runtime.settings))
         with gr.Row():
             with gr.Column(scale=3):
                 # No "share" button: it would post the conversation to Hugging Face.
@@ -175,6 +179,7 @@ def build_ui(
             "api_workspace": api_workspace,
             "turns": turns,
             "turn_sources": turn_sources,
+            "saved": saved,
             "chatbot": chatbot,
             "question": question,
             "clear": clear,
@@ -226,17 +231,41 @@ def _register_events(
         # A new name is listed while chosen, and gone once left unless a document made it.
         return gr.update(choices=choices if value in choices else [*choices, value], value=value)
 
-    def start_session(request: gr.Request):
+    def start_session(saved: Any, request: gr.Request):
+        """The user's default workspace with an empty chat, or where this browser left off."""
         user = user_of(request)
-        name = workspaces.default_for(user)
-        runtime = open_workspace(name, request)
+        kept = saved_for(saved, _user_key(user))
+        name, runtime = workspaces.default_for(user), None
+        if kept is not None:
+            try:
+                name, runtime = kept.workspace, workspaces.open_for(user, kept.workspace)
+            except KeyError:
+                pass  # chosen there, and no document added yet
+            except (NotGrantedError, ConfigError):
+                kept = None  # no longer this user's to use: start afresh
+        if kept is None:
+            name = workspaces.default_for(user)
+            runtime = open_workspace(name, request)
         empty = runtime is None or not runtime.store.documents()
         return (
             name,
             workspace_choices(user, name),
+            *(_restored(kept) if kept is not None else new_conversation()),
             *_document_widgets(runtime),
             gr.update(open=True) if empty else gr.skip(),
         )
+
+    def remember(
+        saved: Any,
+        chosen: str | None,
+        chat: list[dict],
+        turns: list[Turn],
+        turn_sources: list[list[Source]],
+        request: gr.Request,
+    ) -> dict[str, Any]:
+        user = user_of(request)
+        name = chosen or workspaces.default_for(user)
+        return save_for(saved, _user_key(user), SavedChat.of(name, chat, turns, turn_sources))
 
     def switch_workspace(choice: str | None, current: str | None, request: gr.Request):
         user = user_of(request)
@@ -384,17 +413,24 @@ def _register_events(
     chosen = [w["workspace"], w["workspace_choice"]]
     demo.load(
         start_session,
-        None,
-        [*chosen, w["documents"], w["remove_choice"], w["panel"]],
+        [w["saved"]],
+        [*chosen, *conversation, w["documents"], w["remove_choice"], w["panel"]],
         api_visibility="private",
     )
+    # After each change to the conversation, the browser's copy follows.
+    save = {
+        "fn": remember,
+        "inputs": [w["saved"], w["workspace"], w["chatbot"], w["turns"], w["turn_sources"]],
+        "outputs": [w["saved"]],
+        "api_visibility": "private",
+    }
     w["workspace_choice"].input(
         switch_workspace,
         [w["workspace_choice"], w["workspace"]],
         [*chosen, w["workspace_status"], *conversation, *doc_outputs],
         api_name="workspace",
         api_visibility="undocumented",
-    )
+    ).then(**save)
     outputs = [w["chatbot"], w["sources"], w["turns"], w["turn_sources"], w["question"]]
     w["question"].submit(
         respond,
@@ -408,11 +444,11 @@ def _register_events(
         ],
         outputs,
         api_visibility="private",
-    )
+    ).then(**save)
     w["chatbot"].select(show_turn_sources, [w["turn_sources"]], [w["sources"]])
-    w["clear"].click(new_conversation, None, conversation)
+    w["clear"].click(new_conversation, None, conversation).then(**save)
     # The chat's own trash button empties the chat; the history behind it must go too.
-    w["chatbot"].clear(new_conversation, None, conversation)
+    w["chatbot"].clear(new_conversation, None, conversation).then(**save)
     # Writes to the store run one at a time: a second upload waits in the queue, not fails.
     writes = {"concurrency_limit": 1, "concurrency_id": "store-writes"}
     targets = [w["workspace"], w["api_workspace"]]
@@ -482,6 +518,17 @@ def _kinds() -> list[str]:
 
 
 _GONE = "That document is no longer in the store."
+
+
+def _user_key(user: User | None) -> str:
+    """Whose chat, in a browser two users of one computer may share."""
+    return user.name if user is not None else ""
+
+
+def _restored(kept: SavedChat) -> tuple[Any, ...]:
+    """The conversation widgets as the browser left them; the Sources panel shows the last turn."""
+    sources = kept.sources[-1] if kept.sources else []
+    return kept.chat, kept.turns, kept.sources, sources_html(sources, len(kept.sources))
 
 
 def _no_documents_text() -> str:

@@ -115,6 +115,7 @@ def page(browser_context, app: LiveApp):
     page.goto(app.url)
     page.wait_for_selector("#qa-question textarea")
     yield page
+    page.evaluate("localStorage.clear()")  # the conversation kept for a reload, for the next test
     page.close()
 
 
@@ -279,6 +280,34 @@ def test_ask_cite_follow_up_upload_and_remove(page, app: LiveApp, tmp_path: Path
     assert "4,200" not in answer
     assert "orchard-report.docx" not in page.locator("#qa-sources").inner_text()
     shot(page, "07-docx-removed")
+    assert not page.watcher.dialogs and not page.watcher.errors
+
+
+def test_a_reload_keeps_the_conversation_its_sources_and_its_subject(page) -> None:  # noqa: ANN001
+    ask(page, "When will the Khunjerab Pass open?")
+    # The browser's copy follows each answer (a moment after it shows).
+    wait_until(page, "() => localStorage.getItem('qa_bot_chat')?.length > 1000")
+    page.reload()
+    page.wait_for_selector("#qa-question textarea")
+    bot = page.locator("#qa-chat [data-testid='bot']").first
+    bot.get_by_text("Khunjerab Pass").first.wait_for()
+    # The Sources panel shows the answer's passages, and its marker still opens one.
+    assert "cpec-2.0" in page.locator("#qa-sources").inner_text()
+    bot.locator("a.qa-cite").first.click()
+    wait_until(page, "() => document.querySelector('#qa-src-1-1')?.open === true")
+    assert "Khunjerab" in page.locator("#qa-src-1-1 mark").inner_text()
+    # A follow-up still knows what "it" is.
+    answer = ask(page, "What will it facilitate?")
+    assert "facilitate bilateral trade" in answer
+    shot(page, "04c-after-reload")
+    # A new conversation is kept too: the next reload shows an empty chat.
+    page.locator("#qa-new-conversation").click()
+    wait_until(page, "() => !document.querySelector('#qa-chat [data-testid=\"bot\"]')")
+    wait_until(page, "() => localStorage.getItem('qa_bot_chat')?.length < 1000")
+    page.reload()
+    page.wait_for_selector("#qa-question textarea")
+    page.locator("#qa-chat").get_by_text("Ask a question about your documents.").wait_for()
+    assert not page.locator("#qa-chat [data-testid='bot']").count()
     assert not page.watcher.dialogs and not page.watcher.errors
 
 
