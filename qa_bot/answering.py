@@ -270,13 +270,18 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 text = not_found(year)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
         parts = []
-        highlights: dict[int, ScoredSentence] = {}
+        highlights: dict[int, list[ScoredSentence]] = {}
         for sentence in chosen:
             # A sentence wrapped over lines in its file reads as one line in the answer.
             parts.append(f"{one_line(sentence.text)} [{sentence.doc_index + 1}]")
-            highlights.setdefault(sentence.doc_index, sentence)
+            highlights.setdefault(sentence.doc_index, []).append(sentence)
         sources = [
-            replace(source, highlight=(lit.start, lit.end), gap=lit.gap)
+            replace(
+                source,
+                highlight=(lit[0].start, lit[0].end),
+                gap=lit[0].gap,
+                more=tuple((s.start, s.end) for s in lit[1:]),
+            )
             if (lit := highlights.get(i))
             else source
             for i, source in enumerate(sources)

@@ -47,6 +47,8 @@ class Source:
     gap: tuple[int, int] | None = None
     # The page the chunk ends on: the next one when its last sentence runs on over a page break.
     last_page: int | None = None
+    # The answer's further sentences from this chunk: each quoted sentence is marked in its source.
+    more: tuple[tuple[int, int], ...] = ()
 
     @property
     def location(self) -> str:
@@ -76,13 +78,19 @@ class Source:
 
     @property
     def marked(self) -> list[tuple[int, int]]:
-        """The highlight's spans of `text`, the gap left out."""
+        """The spans of `text` to mark, in order: the highlight without its gap, and the further
+        sentences quoted; sentences that follow one another are one span (no "…" between)."""
         if not self.highlight:
             return []
         start, end = self.highlight
-        if not self.gap:
-            return [(start, end)]
-        return [(start, self.gap[0]), (self.gap[1], end)]
+        spans = [(start, end)] if not self.gap else [(start, self.gap[0]), (self.gap[1], end)]
+        merged: list[tuple[int, int]] = []
+        for span in sorted(span for span in [*spans, *self.more] if span[1] > span[0]):
+            if merged and not self.text[merged[-1][1] : span[0]].strip():
+                merged[-1] = (merged[-1][0], max(merged[-1][1], span[1]))
+            else:
+                merged.append(span)
+        return merged
 
     @classmethod
     def from_document(cls, number: int, doc: Document) -> Source:

@@ -129,11 +129,16 @@ class GenerativeAnswerer(Runnable[dict[str, Any], Answer]):
                 unsupported=flagged,
                 check=check,
             )
-        highlights: dict[int, tuple[int, int]] = {}
+        highlights: dict[int, list[tuple[int, int]]] = {}
         for sentence in supported:
             assert sentence.supported_by is not None
-            highlights.setdefault(sentence.supported_by, sentence.highlight or (0, 0))
-        sources = tuple(replace(s, highlight=highlights.get(s.number)) for s in draft.sources)
+            highlights.setdefault(sentence.supported_by, []).append(sentence.highlight or (0, 0))
+        sources = tuple(
+            replace(s, highlight=lit[0], more=tuple(lit[1:]))
+            if (lit := highlights.get(s.number))
+            else replace(s, highlight=None)
+            for s in draft.sources
+        )
         notes = []
         if flagged:
             notes.append(

@@ -293,6 +293,12 @@ def test_a_section_the_question_matches_is_quoted_from_its_opening(
         "You can cancel at any time. [1] We refund the unused part of a yearly plan within 14 "
         "days of the request. [1]"
     )
+    # Both sentences the answer quotes are marked in the source, as one run of text.
+    marks = re.findall(r"<mark>(.*?)</mark>", sources_html(reply.citations, 1, reply), re.DOTALL)
+    assert marks == [
+        "You can cancel at any time. We refund the unused part of a yearly plan within 14 days "
+        "of the request."
+    ]
     # The section ends at the next heading: it is not quoted.
     reply = _ask(runtime, "Is there a student discount?")
     assert reply.text == (
