@@ -240,11 +240,16 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
                 # However like the passages found, they are about other models: no confidence.
                 text = not_found(missing)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
+            # A part no retrieved chunk has or mentions is in no document: the retriever looks
+            # for it in every chunk. Naming it tells a mistyped number apart. A part named by its
+            # label and number ("clause 9.4") is what was asked: other text is no answer, however
+            # alike. (In words, "the first point", it may be a part the document does not number.)
+            lacking = reference is not None and not named
+            lacking = lacking and not any(reference.mentioned_in(d.page_content) for d in docs)
+            if lacking and reference.label and not reference.worded:
+                text = not_found(str(reference))
+                return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
             if not scored or confidence < self.threshold:
-                # A part no retrieved chunk has or mentions is in no document: the retriever
-                # looks for it in every chunk. Naming it tells a mistyped number apart.
-                lacking = reference is not None and not named
-                lacking = lacking and not any(reference.mentioned_in(d.page_content) for d in docs)
                 text = not_found(str(reference)) if lacking else NOT_FOUND
                 return Answer(
                     question, standalone, text, tuple(sources), confidence, abstained=True

@@ -104,6 +104,8 @@ class Reference:
     # pays under"); empty when it only asks what the part says.
     rest: str = ""
     sub: str = ""
+    # Named in words ("the first point"): a document may count its parts without numbering them.
+    worded: bool = False
 
     def __str__(self) -> str:
         sub = f"({self.sub})" if self.sub else ""
@@ -206,7 +208,7 @@ def find_reference(question: str) -> Reference | None:
     if match:
         word = (match.group("ordinal") or match.group("cardinal")).lower()
         label = (match.group("label") or match.group("label2")).lower()
-        return Reference(str(_WORD_NUMBERS[word]), label, _without(question, match))
+        return Reference(str(_WORD_NUMBERS[word]), label, _without(question, match), worded=True)
     match = _CITED.search(question)
     if match:  # "What is [3]?": a paper's reference by its marker
         return Reference(match.group("number"), "reference", _without(question, match))

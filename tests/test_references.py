@@ -296,6 +296,21 @@ def test_a_run_in_heading_is_quoted_with_its_first_sentence(
     assert answer.text.startswith("2. Office move. [1] The Berlin office will move"), answer.text
 
 
+def test_a_part_counted_in_words_need_not_be_numbered(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    # "The first point" of a text that counts its points without numbering them: not "I can't
+    # find point 1", as a numbered part no passage has would be.
+    history = (
+        "The guild charter\n\nThe charter rests on two points. The right of every member to "
+        "a vote at the spring assembly was the first of the two points. The second was a "
+        "shared fund for members who fell ill.\n"
+    )
+    runtime = open_sample_runtime(tmp_path, embedder, {"charter.txt": history})
+    answer = ask(runtime, "What was the first point of the guild charter?")
+    assert not answer.abstained and "a vote at the spring assembly" in answer.text, answer.text
+
+
 def test_a_papers_reference_is_found_by_its_marker(
     tmp_path: Path, embedder: SentenceEmbedder
 ) -> None:
