@@ -124,7 +124,8 @@ HINT_WORDS = terms(
     [
         "have has had were been get got go goes need want take use "
         "name named called people address located location price cost number amount "
-        "year date time step steps day days week weeks month months hour hours minute minutes"
+        "year date time step steps day days week weeks month months hour hours minute minutes "
+        "say says said tell told mention mentioned write wrote written state stated"
     ]
 )[0]
 

@@ -492,6 +492,22 @@ def test_the_words_that_frame_a_question_do_not_lower_its_confidence(
     assert reply.text == "2 eggs [1]" and reply.confidence > 0.9
 
 
+def test_what_was_said_about_a_topic_is_answered(sample_runtime: Runtime) -> None:
+    # "say" is in no sentence of a report on what was said ("reaffirmed", "expressed
+    # readiness"): counted as a term the question missed, it kept both below the threshold.
+    for question in (
+        "What did they say about space cooperation?",
+        "What was said about counter-terrorism?",
+    ):
+        reply = _ask(sample_runtime, question)
+        assert (
+            "strengthen cooperation in counter-terrorism, law enforcement, space cooperation"
+            in (reply.text.split("[")[0])
+        ), (question, reply.text)
+    # A topic the report does not have is still not found.
+    assert _ask(sample_runtime, "What did they say about Taiwan?").abstained
+
+
 def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder) -> None:
     answerer = ExtractiveAnswerer(embedder)
     step = ScoredSentence(0, 7, 40, "Whisk the eggs and milk in a jug.", 0.6, 0.2, 1.0)
