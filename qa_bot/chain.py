@@ -15,6 +15,7 @@ from qa_bot.citations import CitationChecker
 from qa_bot.condense import in_context, make_condenser
 from qa_bot.config import Settings
 from qa_bot.generative import GenerativeAnswerer, make_llm_condenser
+from qa_bot.keyword import question_terms, terms
 from qa_bot.llm import ChatBackend, describe_backend
 from qa_bot.prompts import Prompts
 from qa_bot.reranking import SentenceReranker
@@ -73,9 +74,19 @@ class FollowUpInContext(Runnable[dict, Answer]):
         searched = in_context(input["question"], list(input.get("history") or []))
         if snapshots[-1].abstained and searched and searched != input["standalone"]:
             retried = list(self.answer_for.stream({**input, "standalone": searched}, config))
-            if not retried[-1].abstained:
+            if not retried[-1].abstained and _holds_a_word_of(input["question"], retried[-1]):
                 snapshots = retried
         yield from snapshots
+
+
+def _holds_a_word_of(question: str, answer: Answer) -> bool:
+    """The answer's cited passages hold a word the question itself asks of: one the subject
+    alone found is about the subject ("What is the population of Lahore?" after questions on
+    the dialogue was answered with who co-chaired it)."""
+    asked = question_terms(question)
+    wanted = asked.all - asked.hints
+    cited = terms([f"{source.title}\n{source.text}" for source in answer.citations])
+    return not wanted or bool(wanted & frozenset().union(*cited))
 
 
 def assign(key: str, step: Runnable[dict, Any]) -> Runnable[dict, dict]:

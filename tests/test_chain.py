@@ -59,6 +59,11 @@ def test_follow_up_uses_the_conversation(sample_runtime: Runtime) -> None:
     assert "dialogue" in answer.standalone_query.lower()
     assert "Islamabad" in answer.text.split("[")[0]
     assert "next year" in answer.text.split("[")[0]
+    # A question the report does not answer is declined in the conversation as out of it: the
+    # conversation's subject finds passages, but none says a word of Lahore or its population.
+    history.append(Turn("Where will the next round be held?", answer.standalone_query, answer.text))
+    declined = _ask(sample_runtime, "What is the population of Lahore?", history)
+    assert declined.abstained, declined.text
 
 
 def test_a_follow_up_that_names_nothing_earlier_is_searched_in_the_conversations_context(
