@@ -31,7 +31,7 @@ from qa_bot.errors import ConfigError
 from qa_bot.keyword import acronyms_as_in, question_terms, respelled, terms, times_as_in
 from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
-from qa_bot.sentences import score_all
+from qa_bot.sentences import NUMBER, score_all
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
 RANK_PRIOR = 0.1
@@ -274,6 +274,10 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             if year is not None:  # "Revenue in 2021?" of a report on 2023 and 2024
                 text = not_found(year)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
+            if _MEASURE.search(standalone) and not NUMBER.search(chosen[0].text):
+                # "How high is the Khunjerab Pass?" of a report that gives no height: whatever
+                # sentence names the pass best, one without a number gives no height.
+                return Answer(question, standalone, NOT_FOUND, tuple(sources), 0.0, abstained=True)
         parts = []
         highlights: dict[int, list[ScoredSentence]] = {}
         for sentence in chosen:
@@ -537,6 +541,11 @@ def _missing_model(questions: Iterable[str], docs: list[Document]) -> str | None
 
 # A year a question asks of: not a decade ("the 1980s") nor a season ("2010-11").
 _ASKED_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s?[-–/]\s?\d|['’]?s\b)")
+
+
+# A question of a dimension: its answer has a number ("4,693 metres", "two storeys"). How far
+# or how large may be answered in words ("as far as the Caspian"), and are not here.
+_MEASURE = re.compile(r"\bhow (?:high|tall|deep|wide|heavy|thick)\b", re.IGNORECASE)
 
 
 def _missing_year(questions: Iterable[str], answer: str, docs: list[Document]) -> str | None:

@@ -59,7 +59,7 @@ _TIME = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b(January|February|March|April|May|June|July|August|September"
     r"|October|November|December)\b|\bcentur",
 )
-_NUMBER = re.compile(
+NUMBER = re.compile(
     r"\d+|[½¼¾⅓⅔⅛⅜⅝⅞]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred"
     r"|thousand|million|billion|dozen|half)\b",
     re.IGNORECASE,
@@ -178,7 +178,7 @@ def _wanted_type(query: str) -> re.Pattern[str] | None:
     if _MONEY_QUESTION.search(query) and not _CHANGE.search(query):
         return _MONEY
     if _NUMBER_QUESTION.search(query):
-        return _NUMBER
+        return NUMBER
     if _TIME_QUESTION.search(query):
         return _TIME
     return None

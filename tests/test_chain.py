@@ -513,6 +513,17 @@ def test_what_was_said_about_a_topic_is_answered(sample_runtime: Runtime) -> Non
     assert _ask(sample_runtime, "What did they say about Taiwan?").abstained
 
 
+def test_a_measure_the_documents_do_not_give_is_declined(sample_runtime: Runtime) -> None:
+    # The report names the Khunjerab Pass often and never its height: the sentence that names
+    # it best is no answer to "How high?".
+    first = _ask(sample_runtime, "When will the Khunjerab Pass open?")
+    assert not first.abstained
+    history = [Turn("When will the Khunjerab Pass open?", first.standalone_query, first.text)]
+    for question, asked in (("How high is the Khunjerab Pass?", []), ("How high is it?", history)):
+        reply = _ask(sample_runtime, question, asked)
+        assert reply.abstained, (question, reply.text)
+
+
 def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder) -> None:
     answerer = ExtractiveAnswerer(embedder)
     step = ScoredSentence(0, 7, 40, "Whisk the eggs and milk in a jug.", 0.6, 0.2, 1.0)
