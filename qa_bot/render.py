@@ -91,16 +91,20 @@ def sources_html(sources: Any, turn: int, answer: Answer | None = None) -> str:
             f" <span class='qa-meta'>({label})</span>{quote}</summary>"
             f"<div class='qa-chunk'>{_highlighted(source)}</div></details>"
         )
-    if others and blocks:
-        # What was found but not cited, folded away: the cited passages are what to check.
-        count = f"{len(others)} other passage{'' if len(others) == 1 else 's'} found"
+    if others:
+        # What was found but not cited, folded away: the cited passages are what to check, and
+        # a declined answer's passages are what it searched, none of which answered.
+        plural = "" if len(others) == 1 else "s"
+        count = (
+            f"{len(others)} other passage{plural} found"
+            if blocks
+            else f"{len(others)} passage{plural} found; none answers the question"
+        )
         blocks.append(
             f"<details class='qa-others'><summary class='qa-meta'>{count}</summary>"
             + "\n".join(others)
             + "</details>"
         )
-    else:
-        blocks += others
     return "\n".join(blocks)
 
 

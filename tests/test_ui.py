@@ -121,6 +121,14 @@ def test_markers_link_to_sources(sample_runtime: Runtime) -> None:
     assert f"id='qa-src-3-{number}'" in cited and "(also retrieved)" not in cited
     others = len(answer.sources) - len(set(answer.cited_numbers))
     assert folded.count("(also retrieved)") == others and f"{others} other passages" in folded
+    # A declined answer cites nothing: what it searched is folded away, and says so.
+    declined = sample_runtime.chain.invoke(
+        {"question": "What is the population of Lahore?", "history": []}
+    )
+    assert declined.abstained and declined.sources
+    panel = sources_html(declined.sources, 4, declined)
+    assert panel.startswith("<details class='qa-others'>")
+    assert f"{len(declined.sources)} passages found; none answers the question" in panel
 
 
 def test_a_source_is_named_by_its_title_beside_its_file() -> None:
