@@ -85,8 +85,7 @@ def saved_for(value: Any, user: str) -> SavedChat | None:
     return SavedChat.from_json(value.get(user)) if isinstance(value, dict) else None
 
 
-def save_for(value: Any, user: str, chat: SavedChat) -> dict[str, Any]:
-    """The browser's store with `user`'s chat replaced; other users' are kept."""
-    saved = dict(value) if isinstance(value, dict) else {}
-    saved[user] = chat.to_json()
-    return saved
+def save_for(user: str, chat: SavedChat | None) -> dict[str, Any]:
+    """The browser's store holding `user`'s chat alone: on a computer two users share, the
+    next one to sign in leaves nothing of the last one's conversation there."""
+    return {user: chat.to_json()} if chat is not None else {}

@@ -251,12 +251,12 @@ def _register_events(
             name,
             workspace_choices(user, name),
             *(_restored(kept) if kept is not None else new_conversation()),
+            save_for(_user_key(user), kept),  # another user's, or an unreadable one, goes
             *_document_widgets(runtime),
             gr.update(open=True) if empty else gr.skip(),
         )
 
     def remember(
-        saved: Any,
         chosen: str | None,
         chat: list[dict],
         turns: list[Turn],
@@ -265,7 +265,7 @@ def _register_events(
     ) -> dict[str, Any]:
         user = user_of(request)
         name = chosen or workspaces.default_for(user)
-        return save_for(saved, _user_key(user), SavedChat.of(name, chat, turns, turn_sources))
+        return save_for(_user_key(user), SavedChat.of(name, chat, turns, turn_sources))
 
     def switch_workspace(choice: str | None, current: str | None, request: gr.Request):
         user = user_of(request)
@@ -414,13 +414,13 @@ def _register_events(
     demo.load(
         start_session,
         [w["saved"]],
-        [*chosen, *conversation, w["documents"], w["remove_choice"], w["panel"]],
+        [*chosen, *conversation, w["saved"], w["documents"], w["remove_choice"], w["panel"]],
         api_visibility="private",
     )
     # After each change to the conversation, the browser's copy follows.
     save = {
         "fn": remember,
-        "inputs": [w["saved"], w["workspace"], w["chatbot"], w["turns"], w["turn_sources"]],
+        "inputs": [w["workspace"], w["chatbot"], w["turns"], w["turn_sources"]],
         "outputs": [w["saved"]],
         "api_visibility": "private",
     }

@@ -39,28 +39,30 @@ def chat_of(turns: int) -> SavedChat:
 def test_a_saved_chat_reads_back_as_it_was() -> None:
     chat = chat_of(2)
     assert chat.chat[0] == {"role": "user", "content": "When does the ferry leave?"}
-    restored = saved_for(save_for({}, "", chat), "")
+    restored = saved_for(save_for("", chat), "")
     assert restored == chat
     assert restored.sources[0][0].highlight == (0, 25)  # a tuple again, as the renderer expects
 
 
-def test_each_user_of_a_browser_has_their_own_chat() -> None:
-    store = save_for({}, "alice", chat_of(1))
-    store = save_for(store, "bob", replace(chat_of(1), workspace="bobs"))
-    assert saved_for(store, "alice").workspace == "timetables"
-    assert saved_for(store, "bob").workspace == "bobs"
-    assert saved_for(store, "carol") is None and saved_for(store, "") is None
+def test_a_browser_keeps_the_chat_of_the_user_signed_in_alone() -> None:
+    store = save_for("alice", chat_of(1))
+    assert saved_for(store, "alice") == chat_of(1)
+    # Bob signs in on the same computer: his chat is not Alice's, and hers is gone.
+    assert saved_for(store, "bob") is None and saved_for(store, "") is None
+    store = save_for("bob", replace(chat_of(1), workspace="bobs"))
+    assert saved_for(store, "bob").workspace == "bobs" and saved_for(store, "alice") is None
+    assert save_for("bob", None) == {}
 
 
 def test_only_the_latest_turns_keep_their_passages() -> None:
     chat = chat_of(KEEP_SOURCES + 2)
-    restored = saved_for(save_for({}, "", chat), "")
+    restored = saved_for(save_for("", chat), "")
     assert restored.sources[:2] == [[], []] and restored.sources[2:] == chat.sources[2:]
     assert restored.turns == chat.turns and restored.chat == chat.chat  # the text is all kept
 
 
 def test_what_this_module_did_not_write_restores_nothing() -> None:
-    good = save_for({}, "", chat_of(1))[""]
+    good = save_for("", chat_of(1))[""]
     bad_score = {**good, "sources": [[{**good["sources"][0][0], "score": "high"}]]}
     unaligned = {**good, "sources": []}  # a turn without its sources list
     for value in (None, "x", [], {"": None}, {"": {"workspace": "w"}}, {"": bad_score}):
