@@ -38,11 +38,17 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    folder: Path, *, documents: Path | None = None, timeout: float = 180, **env: str
+    folder: Path,
+    *,
+    documents: Path | None = None,
+    timeout: float = 180,
+    port: int | None = None,
+    **env: str,
 ) -> Iterator[LiveApp]:
-    """Start `qa-bot serve` with a store in folder; yield once it answers; kill it afterwards."""
+    """Start `qa-bot serve` with a store in folder; yield once it answers; kill it afterwards.
+    `port`: the one an earlier server of this folder had (a browser's storage is per address)."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     persist = folder / "store"
     log = folder / "serve.log"
     environment = {

@@ -311,6 +311,27 @@ def test_a_reload_keeps_the_conversation_its_sources_and_its_subject(page) -> No
     assert not page.watcher.dialogs and not page.watcher.errors
 
 
+def test_a_restart_keeps_the_conversation(browser_context, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = tmp_path / "restarted"
+    with serve(folder) as live:
+        page = browser_context.new_page()
+        page.goto(live.url)
+        page.wait_for_selector("#qa-question textarea")
+        ask(page, "Who co-chaired the dialogue?")
+        wait_until(page, "() => localStorage.getItem('qa_bot_chat')?.length > 1000")
+        port = urlsplit(live.url).port
+    # The server is gone; another starts on the store and the address it had.
+    with serve(folder, port=port) as again:
+        page.goto(again.url)
+        page.wait_for_selector("#qa-question textarea")
+        bot = page.locator("#qa-chat [data-testid='bot']").first
+        bot.get_by_text("co-chaired by").first.wait_for()
+        answer = ask(page, "Where will the next round be held?")
+        assert "Islamabad" in answer
+        page.evaluate("localStorage.clear()")
+        page.close()
+
+
 def choose_workspace(page, name: str) -> None:  # noqa: ANN001
     """Type a workspace name into the selector and press Enter, as a user creating one would."""
     field = page.locator("#qa-workspace input")
