@@ -77,6 +77,39 @@ _RANGE = re.compile(
 )
 
 
+# "What did Ishaq Dar say?" is answered by what he said ("Ishaq Dar said that…"), not by what
+# another said of him ("Wang Yi said that Ishaq Dar is the first…"): minutes and news reports
+# name a speaker in most sentences.
+SPEAKER_BONUS = 0.3
+_REPORTING = (
+    r"(?:say|says|said|tell|tells|told|state|states|stated|note|notes|noted|add|adds|added"
+    r"|write|writes|wrote|mention|mentions|mentioned|announce|announces|announced|stress"
+    r"|stressed|emphasi[sz]ed|reaffirmed|argued?|claim|claimed|warned|explained|remarked"
+    r"|replied|report|reported|recall|recalled|urged|insisted)"
+)
+# Asked of what was said, not of a claim or a work ("What did Luther write as an outline…?",
+# "What did the IPCC say was mistaken?"): "say?", "say about …", "tell them on …".
+_SPEAKER_QUESTION = re.compile(
+    r"^\s*(?:and\s+)?what\s+(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|state|stated)(?:\s+(?:him|her|them|us|you))?"
+    r"(?:\s*[?.]?\s*$|\s+(?:about|on|of|regarding|concerning)\b)",
+    re.IGNORECASE,
+)
+
+
+def _speaker(query: str) -> re.Pattern[str] | None:
+    """For "What did the chair say about…?", a sentence in which the chair speaks: the name
+    and a reporting verb within a few words after it ("The chair, Ms Osei, noted…")."""
+    match = _SPEAKER_QUESTION.match(query)
+    if match is None:
+        return None
+    who = re.sub(r"^(?:the|a|an|mr|mrs|ms|dr)\.?\s+", "", match["who"], flags=re.IGNORECASE)
+    if who.lower() in {"they", "he", "she", "it", "we", "you", "i", "people"}:
+        return None
+    name = r"\s+".join(map(re.escape, who.split()))
+    return re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE)
+
+
 def _in_range(query: str, text: str) -> bool:
     """A quantity of the question ("a 10 year old") lies in a range of the sentence ("10 to
     12 years"), in the same unit."""
@@ -139,11 +172,13 @@ def score_all(
         own = question_terms(focus).all
         weights = {t: w if t in own else w / 2 for t, w in weights.items()}
     wanted = _wanted_type(focus or query)
+    speaker = _speaker(query)
     scores = []
     for (doc_index, start, end, text, similarity), held in zip(found, sentence_terms, strict=True):
         overlap = query_terms.share(held, weights)
         bonus = TYPE_BONUS if wanted is not None and _holds(wanted, text, query) else 0.0
         bonus += RANGE_BONUS if _in_range(focus or query, text) else 0.0
+        bonus += SPEAKER_BONUS if speaker is not None and speaker.search(text) else 0.0
         scores.append(
             SentenceScore(
                 doc_index,

@@ -513,6 +513,19 @@ def test_what_was_said_about_a_topic_is_answered(sample_runtime: Runtime) -> Non
     assert _ask(sample_runtime, "What did they say about Taiwan?").abstained
 
 
+def test_what_a_person_said_is_what_they_said_not_what_was_said_of_them(
+    sample_runtime: Runtime,
+) -> None:
+    # "Wang Yi … said that Ishaq Dar is the first foreign minister received…" names Ishaq Dar
+    # and reads much like the question; it is Wang Yi speaking.
+    first = _ask(sample_runtime, "What did Wang Yi say?")
+    assert first.text.startswith("Wang Yi"), first.text
+    history = [Turn("What did Wang Yi say?", first.standalone_query, first.text)]
+    reply = _ask(sample_runtime, "And Ishaq Dar?", history)
+    assert reply.standalone_query == "What did Ishaq Dar say?"
+    assert reply.text.startswith("Ishaq Dar said that Pakistan is willing"), reply.text
+
+
 def test_a_measure_the_documents_do_not_give_is_declined(sample_runtime: Runtime) -> None:
     # The report names the Khunjerab Pass often and never its height: the sentence that names
     # it best is no answer to "How high?".
