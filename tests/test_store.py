@@ -100,7 +100,7 @@ def test_bad_files_are_reported_and_good_ones_ingest(runtime: Runtime, tmp_path:
     report = ingest_paths([folder], runtime.store, show_progress=False)
     by_name = {Path(o.path).name: o for o in report.outcomes}
     assert by_name["good.txt"].status == "added"
-    assert by_name["fine.pdf"].status == "added"
+    assert by_name["fine.pdf"].status == "added", by_name["fine.pdf"].line()
     assert by_name["corrupt.pdf"].status == "failed"
     assert by_name["binary.txt"].status == "failed"
     assert by_name["binary.txt"].line() == "binary.txt: binary data, not text, skipped"
