@@ -173,7 +173,10 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
     if any(w in _SUBJECT_PRONOUNS | _POSSESSIVES for w in words):
         replaced = _replace_pronoun(question, subject)
         return replaced if replaced != question else f"{question} ({subject})"
-    if any(w in _OTHER_REFERENCES | _ELLIPSIS for w in words) or len(_content(words)) <= 1:
+    if any(w in _OTHER_REFERENCES | _ELLIPSIS for w in words):
+        return f"{question} ({subject})"
+    if len(_content(words)) <= 1 and not _named(question):
+        # "Why?", "How much?"; not "What is CPEC?", which names what it asks of.
         return f"{question} ({subject})"
     return question
 

@@ -34,6 +34,13 @@ def test_elliptic_question_carries_the_topic() -> None:
     )
 
 
+def test_a_short_question_that_names_its_subject_is_a_new_one() -> None:
+    history = [_turn("When did the dialogue take place?")]
+    assert condense("What is CPEC?", history) == "What is CPEC?"
+    assert condense("Who is Wang Yi?", history) == "Who is Wang Yi?"
+    assert condense("Why?", history) == "Why? (dialogue take place)"
+
+
 def test_a_what_if_asks_the_previous_question_on_its_condition() -> None:
     history = [_turn("Can I cancel my policy?")]
     assert condense("What if I've already made a claim?", history) == (
