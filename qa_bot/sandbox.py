@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import selectors
 import signal
 import subprocess
 import sys
@@ -186,7 +186,11 @@ class _Worker:
         try:
             process.stdin.write(json.dumps({"path": str(path)}).encode() + b"\n")
             process.stdin.flush()
-            ready, _, _ = select.select([process.stdout], [], [], self.limits.timeout_s)
+            # A selector, not select.select: that refuses descriptors past 1023, which a server
+            # (or a test session) holding many files and sockets reaches.
+            with selectors.DefaultSelector() as selector:
+                selector.register(process.stdout, selectors.EVENT_READ)
+                ready = selector.select(self.limits.timeout_s)
             line = process.stdout.readline() if ready else None
         except (BrokenPipeError, OSError):
             line = b""

@@ -131,6 +131,26 @@ def test_a_parser_that_needs_too_much_memory_is_stopped(tmp_path: Path, extract)
         extract(path, ParseLimits(timeout_s=30, memory_mb=100))
 
 
+def test_a_kept_worker_parses_in_a_process_holding_over_a_thousand_files(tmp_path: Path) -> None:
+    # A long-running server holds many files and sockets; select.select() refused the worker's
+    # pipe once its descriptor passed 1023: "cannot parse (ValueError: filedescriptor out of
+    # range in select())" for a good PDF, in a full test run.
+    pdf = make_pdf(tmp_path / "fine.pdf", ["Narwhals have one long tooth."])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this machine allows {hard} open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with SandboxWorkers() as workers:
+            text, _, _ = workers.extract(pdf)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert "Narwhals have one long tooth." in text
+
+
 def test_kept_workers_refuse_each_hostile_file_and_carry_on(hostile_folder: Path) -> None:
     """One pool for the whole folder, as ingest uses it: a bad file never spoils the next."""
     good_html = hostile_folder / "after.html"
