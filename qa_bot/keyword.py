@@ -205,17 +205,27 @@ def _spelt_names(text: str) -> dict[str, str]:
     """The names a text spells out, by their initials: {"AGM": "Annual General Meeting"}."""
     names: dict[str, str] = {}
     for run in _NAME_RUN.finditer(text):
-        words = [
-            word
-            for word in re.finditer(r"[\w'’&]+", run[0])
-            if word[0] not in _JOINING and word[0].lower() not in _OPENING
+        every = list(re.finditer(r"[\w'’&]+", run[0]))
+        capitals = [
+            word for word in every if word[0] not in _JOINING and word[0].lower() not in _OPENING
         ]
-        for first in range(len(words)):
-            for last in range(first + 2, min(first + 6, len(words))):
-                initials = "".join(word[0][0] for word in words[first : last + 1]).upper()
-                named = run[0][words[first].start() : words[last].end()]
-                names.setdefault(initials, named)
+        # Then with the small words' initials too: "Time and Relative Dimension in Space".
+        named_words = {word.start() for word in capitals}
+        for words in (capitals, every):
+            for first in range(len(words)):
+                for last in range(first + 2, min(first + 6, len(words))):
+                    if not {words[first].start(), words[last].start()} <= named_words:
+                        continue  # "Meeting of the" is no name
+                    initials = "".join(word[0][0] for word in words[first : last + 1]).upper()
+                    named = run[0][words[first].start() : words[last].end()]
+                    names.setdefault(initials, named)
     return names
+
+
+_STANDS_FOR = re.compile(
+    r"\bstands?\s+for\b|\bshort\s+for\b|\b(?:abbreviation|acronym)\b|\bwhat\s+(?:does|do)\s+\S+\s+mean\b",
+    re.IGNORECASE,
+)
 
 
 def acronyms_as_in(texts: list[str], passages: list[str]) -> list[str]:
@@ -230,8 +240,10 @@ def acronyms_as_in(texts: list[str], passages: list[str]) -> list[str]:
         if sum(map(str.isupper, text.split())) * 2 > len(text.split()):
             fixed.append(text)  # "WHEN IS THE AGM?": shouted, not abbreviated
             continue
+        # "What does BRI stand for?" asks for the name, wherever the passages also write "BRI".
+        expanded = _STANDS_FOR.search(text) is not None
         for acronym in dict.fromkeys(_ACRONYM.findall(text)):
-            if acronym in spelt and not re.search(rf"\b{acronym}\b", joined):
+            if acronym in spelt and (expanded or not re.search(rf"\b{acronym}\b", joined)):
                 text = re.sub(rf"\b{acronym}\b", spelt[acronym], text)
         for acronym, named in _spelt_names(text).items():
             if named not in joined and re.search(rf"\b{acronym}\b", joined):

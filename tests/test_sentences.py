@@ -186,6 +186,25 @@ def test_a_time_of_day_is_read_as_the_passages_write_it() -> None:
     ]
 
 
+def test_what_an_acronym_stands_for_is_asked_of_its_name() -> None:
+    # The passages write "BRI" too; the question asks for the name they spell out elsewhere.
+    passages = [
+        "Both countries vow to upgrade CPEC under BRI.",
+        "CPEC is a flagship project of China's Belt and Road Initiative.",
+        'He stole a Type 40 TARDIS ("Time and Relative Dimension in Space").',
+    ]
+    assert acronyms_as_in(["What does BRI stand for?", "What does BRI mean?"], passages) == [
+        "What does Belt and Road Initiative stand for?",
+        "What does Belt and Road Initiative mean?",
+    ]
+    # A name's small words count among its initials when the acronym has them.
+    assert acronyms_as_in(["What is TARDIS short for?"], passages) == [
+        "What is Time and Relative Dimension in Space short for?"
+    ]
+    # Otherwise an acronym the passages write stays as they write it.
+    assert acronyms_as_in(["When did BRI start?"], passages) == ["When did BRI start?"]
+
+
 def test_an_acronym_is_read_as_the_passages_write_it() -> None:
     spelt = ["The Annual General Meeting is on 12 May, and the Department for Work and Pensions"]
     assert acronyms_as_in(["When is the AGM?", "What did the DWP say?"], spelt) == [
