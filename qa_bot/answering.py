@@ -274,9 +274,10 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             if year is not None:  # "Revenue in 2021?" of a report on 2023 and 2024
                 text = not_found(year)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
-            if _MEASURE.search(standalone) and not NUMBER.search(chosen[0].text):
+            if _MEASURE.search(standalone) and not NUMBER.search(_YEAR.sub("", chosen[0].text)):
                 # "How high is the Khunjerab Pass?" of a report that gives no height: whatever
-                # sentence names the pass best, one without a number gives no height.
+                # sentence names the pass best, one without a number gives no height (a year is
+                # none: "…the Bank of America Tower, constructed in 1990").
                 return Answer(question, standalone, NOT_FOUND, tuple(sources), 0.0, abstained=True)
         parts = []
         highlights: dict[int, list[ScoredSentence]] = {}

@@ -535,6 +535,9 @@ def test_a_measure_the_documents_do_not_give_is_declined(sample_runtime: Runtime
     for question, asked in (("How high is the Khunjerab Pass?", []), ("How high is it?", history)):
         reply = _ask(sample_runtime, question, asked)
         assert reply.abstained, (question, reply.text)
+    # The sentence that names Wang Yi best has a year in it: a year is no height.
+    reply = _ask(sample_runtime, "How tall is Wang Yi?")
+    assert reply.abstained, reply.text
 
 
 def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder) -> None:
