@@ -235,10 +235,10 @@ def _register_events(
         """The user's default workspace with an empty chat, or where this browser left off."""
         user = user_of(request)
         kept = saved_for(saved, _user_key(user))
-        name, runtime = workspaces.default_for(user), None
+        runtime = None
         if kept is not None:
             try:
-                name, runtime = kept.workspace, workspaces.open_for(user, kept.workspace)
+                runtime = workspaces.open_for(user, kept.workspace)
             except KeyError:
                 pass  # chosen there, and no document added yet
             except (NotGrantedError, ConfigError):
@@ -246,6 +246,8 @@ def _register_events(
         if kept is None:
             name = workspaces.default_for(user)
             runtime = open_workspace(name, request)
+        else:
+            name = kept.workspace
         empty = runtime is None or not runtime.store.documents()
         return (
             name,

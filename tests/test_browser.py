@@ -311,6 +311,29 @@ def test_a_reload_keeps_the_conversation_its_sources_and_its_subject(page) -> No
     assert not page.watcher.dialogs and not page.watcher.errors
 
 
+def test_a_reload_keeps_a_workspace_chosen_before_its_first_document(page) -> None:  # noqa: ANN001
+    page.locator("#qa-workspace input").wait_for()
+    wait_until(page, "() => document.querySelector('#qa-workspace input')?.value === 'documents'")
+    choose_workspace(page, "scratch-notes")
+    page.get_by_text("New workspace scratch-notes").wait_for()  # the switch has cleared the chat
+    page.fill("#qa-question textarea", "What is in here?")
+    page.keyboard.press("Enter")
+    no_documents = (
+        "() => document.querySelector('#qa-chat')?.innerText.includes('No documents are indexed')"
+    )
+    wait_until(page, no_documents)
+    # Saved with its two messages: about 320 characters scrambled; the empty chat is about 130.
+    wait_until(page, "() => localStorage.getItem('qa_bot_chat')?.length > 250")
+    page.reload()
+    # Back in scratch-notes, with its chat: not in the default workspace with scratch-notes' chat.
+    wait_until(
+        page, "() => document.querySelector('#qa-workspace input')?.value === 'scratch-notes'"
+    )
+    wait_until(page, no_documents)
+    assert "cpec-2.0" not in page.locator("#qa-documents").inner_text()
+    assert not page.watcher.dialogs and not page.watcher.errors
+
+
 def test_a_restart_keeps_the_conversation(browser_context, tmp_path: Path) -> None:  # noqa: ANN001
     folder = tmp_path / "restarted"
     with serve(folder) as live:
