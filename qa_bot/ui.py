@@ -383,26 +383,19 @@ def _register_events(
         except QaBotError as exc:
             return escape_md(str(exc)), *_document_widgets(runtime)
         message = (
-            f"Removed {escape_md(info.file_name)} "
-            f"({info.chunks} chunk{'' if info.chunks == 1 else 's'})."
-            if info
-            else _GONE
+            f"Removed {escape_md(info.file_name)} ({_chunks(info.chunks)})." if info else _GONE
         )
         return message, *_document_widgets(runtime)
 
     def confirm_removal(choice: str | None, chosen: str | None, request: gr.Request):
         """Ask before removing: the file, its chunk count, and that answers lose it."""
         runtime = open_workspace(chosen, request)
-        info = next(
-            (i for i in (runtime.store.documents() if runtime else []) if i.doc_id == choice),
-            None,
-        )
+        info = runtime.store.find(choice) if runtime is not None and choice else None
         if info is None:
             message = "Choose a document to remove." if not choice else _GONE
             return message, gr.update(visible=False), ""
-        chunks = f"{info.chunks} chunk{'' if info.chunks == 1 else 's'}"
         question = (
-            f"Remove **{escape_md(info.file_name)}** ({chunks}) from this workspace? "
+            f"Remove **{escape_md(info.file_name)}** ({_chunks(info.chunks)}) from this workspace? "
             "Answers will no longer cite it; to have it back, add the file again."
         )
         return "", gr.update(visible=True), question
@@ -520,6 +513,10 @@ def _kinds() -> list[str]:
 
 
 _GONE = "That document is no longer in the store."
+
+
+def _chunks(count: int) -> str:
+    return f"{count} chunk{'' if count == 1 else 's'}"
 
 
 def _user_key(user: User | None) -> str:
