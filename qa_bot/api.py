@@ -24,7 +24,13 @@ from pydantic import BaseModel, Field
 from qa_bot.answers import Answer, Source
 from qa_bot.auth import User, Users
 from qa_bot.condense import Turn
-from qa_bot.errors import ConfigError, NotGrantedError, QaBotError, StoreBusyError
+from qa_bot.errors import (
+    ConfigError,
+    NotGrantedError,
+    QaBotError,
+    StoreBusyError,
+    WorkspaceNotEmptyError,
+)
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime
 from qa_bot.store import DocumentInfo
@@ -168,6 +174,23 @@ def build_api(workspaces: Workspaces, users: Users | None = None) -> APIRouter:
         user = user_of(http)
         names = [n for n in workspaces.names() if user is None or user.may_use(n)]
         return {"object": "list", "data": [{"id": n, "object": "workspace"} for n in names]}
+
+    @router.delete("/workspaces/{name}")
+    def delete_workspace(name: str, http: Request) -> JSONResponse:
+        """Delete an empty workspace; one holding documents is refused, so nothing is lost."""
+        try:
+            workspaces.delete(user_of(http), name)
+        except NotGrantedError as exc:
+            return _error(403, str(exc))
+        except KeyError:
+            return _error(404, f"no workspace {name!r}; GET /v1/workspaces lists them")
+        except WorkspaceNotEmptyError as exc:
+            return _error(409, str(exc), "workspace_not_empty")
+        except StoreBusyError as exc:
+            return _error(409, str(exc), "store_busy")
+        except ConfigError as exc:  # the default workspace, or not a workspace name
+            return _error(400, str(exc))
+        return JSONResponse({"id": name, "object": "workspace", "deleted": True})
 
     @router.get("/models")
     def list_models(http: Request) -> dict[str, Any]:

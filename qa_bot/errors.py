@@ -44,6 +44,10 @@ class StoreBusyError(StoreError):
     """Another process is writing to the same store."""
 
 
+class WorkspaceNotEmptyError(StoreError):
+    """A workspace asked to be deleted still holds documents."""
+
+
 class EmptyStoreError(QaBotError):
     """Nothing has been ingested yet."""
 

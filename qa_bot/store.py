@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import threading
 import time
 import uuid
@@ -29,7 +30,7 @@ from qa_bot.chroma_client import cache_slug, open_chroma_client
 from qa_bot.chunking import SPLITTING_VERSION, Chunk
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder, pack_vectors
-from qa_bot.errors import StoreBusyError, StoreError
+from qa_bot.errors import StoreBusyError, StoreError, WorkspaceNotEmptyError
 from qa_bot.keyword import BM25Index
 from qa_bot.loaders import LoadedDocument
 
@@ -285,6 +286,33 @@ class DocumentStore:
             self._dirty = True
             self._chunks.delete(where={"doc_id": info.doc_id})
         return info
+
+    def delete_empty(self) -> None:
+        """Drop the collections and keyword index of a store that holds no document.
+
+        Refused with WorkspaceNotEmptyError while any document is registered (checked under the
+        write lock, so an upload from another session cannot slip in between): deleting a
+        workspace never loses a document. The store object is unusable afterwards.
+        """
+        with self.writing():
+            if self._documents:
+                count = len(self._documents)
+                raise WorkspaceNotEmptyError(
+                    f"workspace {self.settings.collection!r} holds {count} "
+                    f"document{'' if count == 1 else 's'}: remove them first"
+                )
+            try:
+                self._client.delete_collection(self.settings.collection + REGISTRY_SUFFIX)
+                self._client.delete_collection(self.settings.collection)
+            except (ValueError, chromadb.errors.ChromaError) as exc:
+                raise StoreError(
+                    f"cannot delete workspace {self.settings.collection!r}: {exc}"
+                ) from exc
+            self._dirty = False  # nothing is left to bump a version on
+            if self._keyword.folder is not None:
+                shutil.rmtree(self._keyword.folder, ignore_errors=True)
+        if self._file_lock is not None:
+            Path(self._file_lock.lock_file).unlink(missing_ok=True)
 
     def refresh(self) -> None:
         """Catch up with writes by other processes: reload the registry and, if Chroma's version

@@ -7,11 +7,13 @@ A workspace is a collection name. The runtime a process starts with serves the d
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from pathlib import Path
 
 from qa_bot.auth import ALL, User
 from qa_bot.chroma_client import open_chroma_client
-from qa_bot.errors import ConfigError, NotGrantedError
+from qa_bot.errors import ConfigError, NotGrantedError, QaBotError
 from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.store import REGISTRY_SUFFIX
 
@@ -65,6 +67,24 @@ class Workspaces:
         found |= set(self._runtimes)
         return [self.default_name, *sorted(found - {self.default_name})]
 
+    def delete(self, user: User | None, name: str | None) -> None:
+        """Delete an empty workspace the user may use: its collections, keyword index and
+        upload folder. The default workspace stays (ConfigError), one holding documents stays
+        (WorkspaceNotEmptyError), and an unknown one raises KeyError."""
+        name = (name or "").strip() or self.default_for(user)
+        if name in (self.default_for(user), self.default_name):
+            raise ConfigError(f"{name!r} is the default workspace: it cannot be deleted")
+        runtime = self.open_for(user, name)
+        with self._lock:
+            # Out of the list first, so a session choosing it meanwhile finds it not created.
+            self._runtimes.pop(name, None)
+            try:
+                runtime.store.delete_empty()
+            except QaBotError:
+                self._runtimes[name] = runtime
+                raise
+        _discard_uploads(runtime.settings.upload_dir)
+
     # Access: `user` is None when sign-in is off, and then every workspace is open.
 
     def default_for(self, user: User | None) -> str:
@@ -86,3 +106,15 @@ class Workspaces:
         if user is not None and not user.may_use(wanted):
             raise NotGrantedError(f"user {user.name!r} is not granted workspace {wanted!r}")
         return self.get(wanted, create=create)
+
+
+def _discard_uploads(folder: Path) -> None:
+    """The saved copies of a deleted workspace's uploads (their documents were removed before).
+    Files only: the "documents" workspace's folder, when not the default, holds the others'."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file():
+            path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()

@@ -184,3 +184,28 @@ def test_workspaces_keep_documents_apart(
         client.chat.completions.create(
             model="qa-bot", messages=question, extra_body={"workspace": "a/b"}
         )
+
+
+def test_only_an_empty_workspace_is_deleted(base_url: str, api_runtime: Runtime) -> None:
+    api = httpx.Client(base_url=f"{base_url}/v1", timeout=60)
+    team = {"X-Workspace": "team-gone"}
+    files = [("files", ("library.txt", LIBRARY.encode(), "text/plain"))]
+    doc_id = api.post("/documents", files=files, headers=team).json()["data"][0]["document"]["id"]
+
+    refused = api.delete("/workspaces/team-gone")
+    assert refused.status_code == 409, refused.text
+    assert "holds 1 document: remove them first" in refused.json()["error"]["message"]
+    assert [d["id"] for d in api.get("/documents", headers=team).json()["data"]] == [doc_id]
+    default = api.delete("/workspaces/documents")
+    assert default.status_code == 400 and "default workspace" in default.json()["error"]["message"]
+    assert api.get("/documents").json()["data"], "the default workspace keeps its documents"
+
+    assert api.delete(f"/documents/{doc_id}", headers=team).status_code == 200
+    deleted = api.delete("/workspaces/team-gone")
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+    assert "team-gone" not in [w["id"] for w in api.get("/workspaces").json()["data"]]
+    assert not (api_runtime.settings.persist_dir / "uploads" / "team-gone").exists()
+    assert api.delete("/workspaces/team-gone").status_code == 404
+    # The name is free again: an upload creates it afresh, empty of what went before.
+    again = api.post("/documents", files=files, headers=team).json()["data"][0]["document"]
+    assert [d["id"] for d in api.get("/documents", headers=team).json()["data"]] == [again["id"]]

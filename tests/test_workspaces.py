@@ -6,8 +6,10 @@ import pytest
 from typer.testing import CliRunner
 
 from qa_bot.cli import app
-from qa_bot.errors import ConfigError
-from qa_bot.runtime import Runtime
+from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.errors import ConfigError, WorkspaceNotEmptyError
+from qa_bot.ingest import ingest_paths
+from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.workspaces import Workspaces
 from tests.test_store_contract import FERRY, LIBRARY, write
 
@@ -40,3 +42,53 @@ def test_workspaces_open_lazily_and_list_what_exists(runtime: Runtime) -> None:
     for bad in ("x", "a/b", "team-docs"):
         with pytest.raises(ConfigError):
             workspaces.get(bad)
+
+
+def test_deleting_a_workspace_leaves_nothing_of_it_and_keeps_the_others(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    workspaces = Workspaces(runtime)
+    library = write(tmp_path / "in", "library.txt", LIBRARY)
+    ingest_paths([library], runtime.store, show_progress=False)
+    team = workspaces.get("team-d")
+    saved = team.settings.upload_dir / "ferry.txt"  # as an upload saves it
+    saved.parent.mkdir(parents=True)
+    saved.write_text(FERRY, encoding="utf-8")
+    ingest_paths([saved], team.store, show_progress=False)
+    keyword = team.settings.persist_dir / "keyword" / "team-d"
+    assert keyword.is_dir()
+
+    with pytest.raises(WorkspaceNotEmptyError, match="'team-d' holds 1 document: remove"):
+        workspaces.delete(None, "team-d")
+    assert [info.file_name for info in workspaces.get("team-d").store.documents()] == ["ferry.txt"]
+    for default in ("documents", "", None):
+        with pytest.raises(ConfigError, match="default workspace"):
+            workspaces.delete(None, default)
+
+    team.store.remove(str(saved))
+    workspaces.delete(None, "team-d")
+    assert "team-d" not in workspaces.names()
+    assert not keyword.exists() and not saved.parent.exists()
+    with pytest.raises(KeyError):
+        workspaces.get("team-d", create=False)
+    with pytest.raises(KeyError):
+        workspaces.delete(None, "team-d")
+    assert runtime.store.documents(), "the default workspace keeps its documents"
+
+
+def test_deleting_documents_when_not_the_default_keeps_the_other_workspaces_uploads(
+    runtime: Runtime, embedder: SentenceEmbedder
+) -> None:
+    # With another default, "documents" keeps its uploads in the folder holding everyone's.
+    main = open_runtime(runtime.settings.with_overrides(collection="team-main"), embedder=embedder)
+    workspaces = Workspaces(main)
+    theirs = main.settings.upload_dir / "notes.txt"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text(LIBRARY, encoding="utf-8")
+    documents = workspaces.get("documents")
+    ours = documents.settings.upload_dir / "ferry.txt"
+    assert ours.parent == theirs.parent.parent
+    ours.write_text(FERRY, encoding="utf-8")
+    workspaces.delete(None, "documents")
+    assert theirs.exists() and not ours.exists()
+    assert workspaces.names() == ["team-main"]
