@@ -97,6 +97,14 @@ def build_ui(
                     elem_id="qa-workspace",
                 )
                 workspace_status = gr.Markdown(elem_id="qa-workspace-status")
+                # Shown only for a workspace with no documents (not the default): deleting one
+                # loses nothing, so it is not asked twice.
+                delete_workspace = gr.Button(
+                    "Delete this empty workspace",
+                    size="sm",
+                    visible=False,
+                    elem_id="qa-delete-workspace",
+                )
         # The workspace this session works in, once checked; None until load sets the default.
         workspace = gr.State(None)
         # For API clients only: /upload and /remove take an optional workspace (the page sends "").
@@ -170,11 +178,16 @@ def build_ui(
             documents = gr.Dataframe(
                 headers=["document", "chunks", "title"],
                 interactive=False,
+                # Long titles wrap rather than run off the right edge.
+                wrap=True,
+                column_widths=["35%", "10%", "55%"],
+                show_search="filter",  # a workspace may hold hundreds of files
                 elem_id="qa-documents",
             )
         widgets = {
             "workspace_choice": workspace_choice,
             "workspace_status": workspace_status,
+            "delete_workspace": delete_workspace,
             "workspace": workspace,
             "api_workspace": api_workspace,
             "turns": turns,
@@ -295,6 +308,37 @@ def _register_events(
             *new_conversation(),
             "",  # the last upload's status belongs to the other workspace
             *_document_widgets(runtime),
+        )
+
+    def deletable(chosen: str | None, request: gr.Request) -> Any:
+        """Offer deletion for an existing, empty workspace that is not the user's default."""
+        user = user_of(request)
+        name = chosen or workspaces.default_for(user)
+        runtime = None if name == workspaces.default_for(user) else open_workspace(name, request)
+        return gr.update(visible=runtime is not None and not runtime.store.documents())
+
+    def delete_workspace(chosen: str | None, request: gr.Request):
+        user = user_of(request)
+        name = (chosen or "").strip() or workspaces.default_for(user)
+        try:
+            with write_lock:
+                workspaces.delete(user, name)
+        except KeyError:
+            message = f"Workspace {escape_md(name)} was not created: nothing to delete."
+        except QaBotError as exc:
+            unchanged = [gr.skip()] * 7
+            return name, workspace_choices(user, name), f"⚠️ {escape_md(str(exc))}", *unchanged
+        else:
+            message = f"Deleted workspace {escape_md(name)}."
+        # Back in the user's default workspace, as after choosing it.
+        default = workspaces.default_for(user)
+        return (
+            default,
+            workspace_choices(user, default),
+            message,
+            *new_conversation(),
+            "",
+            *_document_widgets(open_workspace(default, request)),
         )
 
     def respond(
@@ -448,12 +492,19 @@ def _register_events(
     writes = {"concurrency_limit": 1, "concurrency_id": "store-writes"}
     targets = [w["workspace"], w["api_workspace"]]
     w["upload"].upload(
-        upload_files, [w["upload"], *targets], doc_outputs, api_name="upload", **writes
+        upload_files,
+        [w["upload"], *targets],
+        doc_outputs,
+        api_name="upload",
+        # On the table alone: over the status and the remove control it hid them (and overlapped).
+        show_progress_on=[w["documents"]],
+        **writes,
     ).then(
-        # Empty the file box: the table below is what is in the store, not the last upload.
-        lambda: None,
+        # Empty the file box: the table below is what is in the store, not the last upload. A
+        # note on the workspace ("kept once you add documents") is out of date once one is added.
+        lambda: (None, ""),
         None,
-        [w["upload"]],
+        [w["upload"], w["workspace_status"]],
         api_visibility="private",
     )
     hide_confirm = {"fn": lambda: gr.update(visible=False), "inputs": None}
@@ -469,6 +520,16 @@ def _register_events(
     # A question about another document, or none, must not stay on screen to be confirmed.
     for event in (w["remove_no"].click, w["remove_choice"].change):
         event(outputs=[w["remove_confirm"]], api_visibility="private", **hide_confirm)
+    w["delete_workspace"].click(
+        delete_workspace,
+        [w["workspace"]],
+        [*chosen, w["workspace_status"], *conversation, *doc_outputs],
+        api_visibility="private",
+        **writes,
+    ).then(**save)
+    # Whatever changed the workspace or its documents (a switch, an upload, a removal, a load).
+    for changed in (w["workspace"].change, w["documents"].change):
+        changed(deletable, [w["workspace"]], [w["delete_workspace"]], api_visibility="private")
 
     def ask(
         request: gr.Request,

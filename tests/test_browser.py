@@ -390,6 +390,36 @@ def test_switching_workspace_clears_the_chat_and_scopes_documents(page, tmp_path
     assert not page.watcher.dialogs and not page.watcher.errors
 
 
+def test_an_emptied_workspace_can_be_deleted(page, tmp_path: Path) -> None:  # noqa: ANN001
+    delete = page.locator("#qa-delete-workspace")
+    page.locator("#qa-workspace input").wait_for()
+    wait_until(page, "() => document.querySelector('#qa-workspace input')?.value === 'documents'")
+    choose_workspace(page, "draft-notes")
+    page.get_by_text("New workspace draft-notes").wait_for()
+    notes = tmp_path / "heron.txt"
+    notes.write_text("The heron count at Marrow Fen was 12 birds.", "utf-8")
+    upload(page, [str(notes)], "heron.txt: added")
+    page.wait_for_timeout(500)
+    assert not delete.is_visible(), "a workspace holding a document offers no deletion"
+    page.locator("#qa-remove-choice input").click()
+    page.get_by_role("option", name="heron.txt").click()
+    page.locator("#qa-remove").click()
+    page.locator("#qa-remove-yes").click()
+    delete.wait_for()
+    shot(page, "15-delete-empty-workspace")
+    delete.click()
+    page.get_by_text("Deleted workspace draft-notes.").wait_for()
+    wait_until(page, "() => document.querySelector('#qa-workspace input')?.value === 'documents'")
+    wait_until(
+        page, "() => document.querySelector('#qa-documents')?.innerText.includes('cpec-2.0')"
+    )
+    delete.wait_for(state="hidden")  # the default workspace is never offered for deletion
+    page.locator("#qa-workspace input").click()
+    page.get_by_role("option", name="documents", exact=True).wait_for()
+    assert page.get_by_role("option", name="draft-notes").count() == 0
+    assert not page.watcher.dialogs and not page.watcher.errors
+
+
 def test_hostile_documents_stay_inert(page, app: LiveApp, tmp_path: Path) -> None:
     corpus = hostile.write_xss_corpus(tmp_path / "xss")
     status = upload(page, [str(p) for p in corpus], "xss-report.docx")
