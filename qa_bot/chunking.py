@@ -59,8 +59,9 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # PDF's word hyphenated at a line's end is whole where the document has it whole; 42: an HTML
 # list whose items label themselves, "(a)", "2.1", gets no second number; 43: so is a word
 # with a stop after it, "meas-" over "ures,"; 44: a PDF table's section labels, "Financial",
-# keep its rows in one table under its columns' names).
-SPLITTING_VERSION = 44
+# keep its rows in one table under its columns' names; 45: a footnote's superscript mark is not
+# glued to the word it follows, "profit1").
+SPLITTING_VERSION = 45
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

@@ -1083,3 +1083,70 @@ def test_a_text_files_underlines_and_rules_are_not_its_text(tmp_path: Path) -> N
     assert "--" not in text and "==" not in text
     sentences = [text[s.start : s.end] for s in split_sentences(text)]
     assert sentences == ["Steps", "1. Install the app.", "2. Restart.", "FAQ", "None yet."]
+
+
+def test_a_pdf_footnote_marks_leave_the_words_they_follow_whole(tmp_path: Path) -> None:
+    # Set as superscript in the line ("profit¹"), pypdf reads the mark as part of the word:
+    # "profit1" then matches no question about profit, and reads as a figure.
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    style = getSampleStyleSheet()["Normal"]
+    inline = tmp_path / "inline.pdf"
+    SimpleDocTemplate(str(inline)).build(
+        [
+            Paragraph(
+                "Operating profit<super>1</super> rose in 2024.<super>2,3</super> The"
+                " H<sub>2</sub>O plant made less CO<sub>2</sub> on 5 km<super>2</super>.",
+                style,
+            ),
+            Paragraph("<super>1</super> Before exceptional items.", style),
+        ]
+    )
+    assert load_document(inline).text == (
+        "Operating profit rose in 2024. The H2O plant made less CO2 on 5 km2.\n"
+        "1 Before exceptional items."
+    )
+    # Drawn apart on a raised baseline, the mark came out as a line of its own.
+    from reportlab.pdfgen import canvas
+
+    drawn = tmp_path / "drawn.pdf"
+    pdf = canvas.Canvas(str(drawn))
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, 700, "Operating profit")
+    width = pdf.stringWidth("Operating profit", "Helvetica", 11)
+    pdf.setFont("Helvetica", 7)
+    pdf.drawString(72 + width, 704, "12")
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72 + width + 8, 700, "rose by a third.")
+    pdf.drawString(72, 686, "Table 3")
+    pdf.setFont("Helvetica", 7)
+    pdf.drawString(120, 686, "14")  # a small figure on the line itself is no mark
+    pdf.showPage()
+    pdf.save()
+    assert load_document(drawn).text == "Operating profit rose by a third.\nTable 3\n14"
+
+
+def test_html_and_docx_footnote_marks_leave_the_words_they_follow_whole(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(
+        "<p>Operating profit<sup>1</sup> rose in 2024.<sup>2</sup> On 5 km<sup>2</sup>, "
+        "E = mc<sup>2</sup>, in the 19<sup>th</sup> week.</p><p><sup>1</sup> Before items.</p>",
+        encoding="utf-8",
+    )
+    assert load_document(page).text == (
+        "Operating profit rose in 2024. On 5 km2, E = mc2, in the 19th week.\n\n1 Before items."
+    )
+    document = docx.Document()
+    paragraph = document.add_paragraph("Operating profit")
+    for text, superscript in (("1", True), (" rose in 2024.", False), ("2,3", True)):
+        paragraph.add_run(text).font.superscript = superscript
+    for text, superscript in ((" On 5 km", False), ("2", True), (".", False)):
+        paragraph.add_run(text).font.superscript = superscript
+    note = document.add_paragraph()
+    note.add_run("1").font.superscript = True
+    note.add_run(" Before items.")
+    document.save(tmp_path / "report.docx")
+    assert load_document(tmp_path / "report.docx").text == (
+        "Operating profit rose in 2024. On 5 km2.\n\n1 Before items."
+    )

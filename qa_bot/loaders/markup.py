@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
 from qa_bot.loaders.headings import qualifiers
-from qa_bot.loaders.notes import is_note_mark, without_note_marks
+from qa_bot.loaders.notes import is_footnote_mark, is_note_mark, without_note_marks
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.text import decode_text, without_breadcrumb
@@ -352,7 +352,11 @@ def _drop_marks(soup: BeautifulSoup) -> None:
 
 def _is_mark(tag: Tag) -> bool:
     classes = tag.get("class") or []
-    return (tag.name == "sup" and is_note_mark(tag.get_text())) or "mw-editsection" in classes
+    if tag.name == "sup":
+        text = tag.get_text()
+        before = tag.find_previous(string=True)
+        return is_note_mark(text) or is_footnote_mark(text, str(before or ""))
+    return "mw-editsection" in classes
 
 
 def _is_page_chrome(tag: Tag) -> bool:

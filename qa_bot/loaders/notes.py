@@ -1,7 +1,10 @@
-"""Note marks: an encyclopedia's "[5]" after a sentence, copied or saved with its text.
+"""Note marks: an encyclopedia's "[5]" after a sentence, copied or saved with its text, and a
+footnote's superscript "¹" after a word.
 
 Left in, a quoted sentence would carry a "[5]" that reads as the answer's own citation marker
-(and links to another source), and ".[5] She" would not end a sentence.
+(and links to another source), and ".[5] She" would not end a sentence; a superscript read as
+text glues its digits to the word ("profit1"), which then matches no question and reads as a
+figure.
 """
 
 from __future__ import annotations
@@ -28,3 +31,14 @@ def is_note_mark(text: str) -> bool:
 
 
 _WHOLE_MARK = re.compile(r"\[(?:\d{1,3}|[a-z]|note \d{1,3}|citation needed)\]", re.IGNORECASE)
+
+
+def is_footnote_mark(superscript: str, before: str) -> bool:
+    """Whether superscript text is a footnote's mark, given the text it follows: digits ("1",
+    "2,3") after a word of three letters or more, or after a mark ending a sentence or clause
+    ("in 2024.²"). Not a formula's ("CO₂": after a capital) nor a unit's ("km²")."""
+    return bool(_FOOTNOTE_MARK.fullmatch(superscript.strip()) and _MARKED.search(before))
+
+
+_FOOTNOTE_MARK = re.compile(r"\d{1,3}(?:[,–-]\d{1,3})*")
+_MARKED = re.compile(r"(?:(?<![A-Za-z])[A-Za-z][a-z]{2,}|[.,;:!?)\"'’”])\Z")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from qa_bot.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from qa_bot.loaders.document import PAGE_SEPARATOR, Extracted, PageSpan
-from qa_bot.loaders.notes import without_note_marks
+from qa_bot.loaders.notes import is_footnote_mark, without_note_marks
 from qa_bot.loaders.numbering import BULLET
 from qa_bot.loaders.tables import has_figures, names_columns, table_lines
 from qa_bot.loaders.text import normalise_newlines
@@ -128,19 +128,23 @@ def page_lines(page: PageObject) -> list[Line]:
     footer, drawn before the body, come out together as its first lines.
     """
     pieces: list[tuple[str, float, float]] = []
+    sizes: list[float] = []
 
-    def visit(text: str, user: list[float], matrix: list[float], *_: object) -> None:
+    def visit(
+        text: str, user: list[float], matrix: list[float], _font: object, size: float
+    ) -> None:
         if text:
             # The text matrix's origin in page space.
             x = user[0] * matrix[4] + user[2] * matrix[5] + user[4]
             pieces.append((text, user[1] * matrix[4] + user[3] * matrix[5] + user[5], x))
+            sizes.append((size or 0.0) * _scale(matrix) * _scale(user))
 
     text = normalise_newlines(page.extract_text(visitor_text=visit) or "")
     if normalise_newlines("".join(piece for piece, _, _ in pieces)) != text:
         # The visitor missed some text: the lines as read, without heights.
         return [Line(line) for line in text.split("\n")]
     lines = [Line("")]
-    for piece, height, x in pieces:
+    for piece, height, x in _without_note_marks(pieces, sizes):
         for index, part in enumerate(normalise_newlines(piece).split("\n")):
             if index:
                 lines.append(Line(""))
@@ -150,6 +154,36 @@ def page_lines(page: PageObject) -> list[Line]:
             else:
                 lines[-1] = last._replace(text=last.text + part)
     return lines
+
+
+def _scale(matrix: list[float]) -> float:
+    return math.sqrt(abs(matrix[0] * matrix[3] - matrix[1] * matrix[2]))
+
+
+def _without_note_marks(
+    pieces: list[tuple[str, float, float]], sizes: list[float]
+) -> list[tuple[str, float, float]]:
+    """The pieces without a footnote's mark in the text: digits set smaller than the word or
+    full stop they follow ("profit¹ rose", "in 2024.² The"), which pypdf joins to it as
+    "profit1", or, drawn apart on a raised baseline, puts on a line of its own."""
+    pieces = list(pieces)
+    for index in range(1, len(pieces)):
+        (mark, mark_y, _), (before, before_y, _) = pieces[index], pieces[index - 1]
+        after, after_y, _ = pieces[index + 1] if index + 1 < len(pieces) else ("\n", 0.0, 0.0)
+        if not (
+            0 < sizes[index] < 0.85 * sizes[index - 1]
+            and is_footnote_mark(mark, before.rstrip("\n"))
+            and (not after or after[0].isspace() or after[0] in ".,;:)")
+        ):
+            continue
+        if before.endswith("\n") or mark.endswith("\n"):
+            # Drawn apart: a mark raised above the line, which goes on after it.
+            raised = 0.15 < (mark_y - before_y) / sizes[index - 1] < 1
+            if not (raised and after.strip() and abs(after_y - before_y) < 1):
+                continue
+            pieces[index - 1] = (before.rstrip("\n"), *pieces[index - 1][1:])
+        pieces[index] = ("", *pieces[index][1:])
+    return pieces
 
 
 # A table: at least this many rows in a row (a header and two), each of as many cells (two or

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from qa_bot.errors import CorruptDocumentError
 from qa_bot.loaders.document import Extracted
 from qa_bot.loaders.headings import qualifiers
-from qa_bot.loaders.notes import without_note_marks
+from qa_bot.loaders.notes import is_footnote_mark, without_note_marks
 from qa_bot.loaders.numbering import BULLET, integer_or, list_number
 from qa_bot.loaders.tables import names_columns, table_lines
 from qa_bot.loaders.titles import usable_title
@@ -318,9 +318,19 @@ def _docx_paragraph_text(element: BaseOxmlElement, boxes: list[BaseOxmlElement])
             parts.append(_DOCX_CHARACTERS[child.tag])
         elif child.tag == _WML + "txbxContent":
             boxes.append(child)
+        elif _is_superscript(child) and is_footnote_mark(
+            _docx_paragraph_text(child, []), "".join(parts)
+        ):
+            continue  # typed as a superscript figure after a word: "profit¹"
         elif child.tag not in _DOCX_UNSEEN and not _is_unread_control(child):
             parts.append(_docx_paragraph_text(child, boxes))
     return "".join(parts)
+
+
+def _is_superscript(element: BaseOxmlElement) -> bool:
+    return element.tag == _WML + "r" and (
+        _val(element.find(f"{_WML}rPr/{_WML}vertAlign")) == "superscript"
+    )
 
 
 def _is_unread_control(element: BaseOxmlElement) -> bool:
