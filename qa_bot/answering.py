@@ -274,10 +274,9 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             if year is not None:  # "Revenue in 2021?" of a report on 2023 and 2024
                 text = not_found(year)
                 return Answer(question, standalone, text, tuple(sources), 0.0, abstained=True)
-            if _MEASURE.search(standalone) and not NUMBER.search(_YEAR.sub("", chosen[0].text)):
+            if _gives_no_measure(standalone, chosen[0].text):
                 # "How high is the Khunjerab Pass?" of a report that gives no height: whatever
-                # sentence names the pass best, one without a number gives no height (a year is
-                # none: "…the Bank of America Tower, constructed in 1990").
+                # sentence names the pass best, one without a number gives no height.
                 return Answer(question, standalone, NOT_FOUND, tuple(sources), 0.0, abstained=True)
         parts = []
         highlights: dict[int, list[ScoredSentence]] = {}
@@ -547,6 +546,25 @@ _ASKED_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s?[-–/]\s?\d|['’]?s\b)")
 # A question of a dimension: its answer has a number ("4,693 metres", "two storeys"). How far
 # or how large may be answered in words ("as far as the Caspian"), and are not here.
 _MEASURE = re.compile(r"\bhow (?:high|tall|deep|wide|heavy|thick)\b", re.IGNORECASE)
+_LENGTH = re.compile(r"\bhow (?:long|far)\b", re.IGNORECASE)
+# A length or a while given without a figure: "for decades", "a week", "several miles".
+_SPAN = re.compile(
+    r"\b(?:decades|centuries|years|months|weeks|days|hours|minutes|seconds|miles|metres|meters"
+    r"|feet|kilomet(?:re|er)s|(?:a|one|another) (?:decade|century|year|month|week|day|fortnight"
+    r"|while|mile|lifetime|generation)|an hour|overnight|briefly|indefinitely|permanently)\b",
+    re.IGNORECASE,
+)
+
+
+def _gives_no_measure(question: str, answer: str) -> bool:
+    """A question of a measure answered by a sentence that gives none. A year is no height
+    ("…the Bank of America Tower, constructed in 1990"); for "how long" or "how far" years
+    may be the span ("from 1914 to 1918"), and a span may be in words ("for decades")."""
+    if _MEASURE.search(question):
+        return not NUMBER.search(_YEAR.sub("", answer))
+    if _LENGTH.search(question):
+        return not (NUMBER.search(answer) or _SPAN.search(answer))
+    return False
 
 
 def _missing_year(questions: Iterable[str], answer: str, docs: list[Document]) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import docx
 
-from qa_bot.answering import LIST_ITEMS, ExtractiveAnswerer, ScoredSentence
+from qa_bot.answering import LIST_ITEMS, ExtractiveAnswerer, ScoredSentence, _gives_no_measure
 from qa_bot.answers import NOT_FOUND
 from qa_bot.chain import build_retriever
 from qa_bot.chunking import one_line
@@ -538,6 +538,9 @@ def test_a_measure_the_documents_do_not_give_is_declined(sample_runtime: Runtime
     # The sentence that names Wang Yi best has a year in it: a year is no height.
     reply = _ask(sample_runtime, "How tall is Wang Yi?")
     assert reply.abstained, reply.text
+    # Nor is a sentence naming the highway, with no figure or span, its length.
+    reply = _ask(sample_runtime, "How long is the Karakoram Highway?")
+    assert reply.abstained, reply.text
 
 
 def test_a_sentence_is_not_quoted_again_with_its_list(embedder: SentenceEmbedder) -> None:
@@ -786,3 +789,12 @@ def test_a_yes_no_question_the_policy_answers_is_answered(runtime: Runtime, tmp_
     ):
         reply = _ask(runtime, question)
         assert reply.abstained, (question, reply.text)
+
+
+def test_a_span_in_years_or_words_answers_how_long() -> None:
+    assert not _gives_no_measure("How long did the war last?", "It ran from 1914 to 1918.")
+    assert not _gives_no_measure("How long did they rule?", "They ruled for decades.")
+    assert not _gives_no_measure("How far is the port?", "It lies 30 km away.")
+    assert _gives_no_measure("How long is the highway?", "The highway links Pakistan and China.")
+    assert _gives_no_measure("How tall is the tower?", "The tower was built in 1990.")
+    assert not _gives_no_measure("When was the tower built?", "The tower rose quickly.")
