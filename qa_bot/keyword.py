@@ -192,7 +192,12 @@ def times_as_in(texts: list[str], passages: list[str]) -> list[str]:
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
 # Capitalised words in a row, which may be joined by small words: "Annual General Meeting",
 # "Department for Work and Pensions".
-_NAME_RUN = re.compile(r"\b[A-Z][\w'’]*(?:\s+(?:(?:of|and|for|the|on|in|&)\s+)*[A-Z][\w'’]*)+")
+# Capitalised words in a row, joined by small words or hyphens: "China-Pakistan Economic
+# Corridor" is CPEC, as "Hewlett-Packard" is HP.
+_NAME_RUN = re.compile(
+    r"\b[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*"
+    r"(?:\s+(?:(?:of|and|for|the|on|in|&)\s+)*[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*)+"
+)
 _JOINING = frozenset({"of", "and", "for", "the", "on", "in", "&", "The"})
 # A question's first word, capitalised as one: "What British TV network…" names no "WBT".
 _OPENING = frozenset(

@@ -203,6 +203,11 @@ def test_what_an_acronym_stands_for_is_asked_of_its_name() -> None:
     ]
     # Otherwise an acronym the passages write stays as they write it.
     assert acronyms_as_in(["When did BRI start?"], passages) == ["When did BRI start?"]
+    # Hyphen-joined words are each an initial.
+    hyphened = [*passages, "They launch CPEC 2.0, a phase of the China-Pakistan Economic Corridor."]
+    assert acronyms_as_in(["What does CPEC stand for?"], hyphened) == [
+        "What does China-Pakistan Economic Corridor stand for?"
+    ]
 
 
 def test_an_acronym_is_read_as_the_passages_write_it() -> None:
