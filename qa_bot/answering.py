@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.documents import Document
@@ -32,6 +32,9 @@ from qa_bot.keyword import acronyms_as_in, question_terms, respelled, terms, tim
 from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
 from qa_bot.sentences import NUMBER, score_all
+
+if TYPE_CHECKING:
+    from qa_bot.condense import Turn
 
 # Between two equally good sentences, prefer the one from the higher-ranked chunk.
 RANK_PRIOR = 0.1
@@ -223,6 +226,9 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
         signals, scored = self.signals(asked, docs, focus=focus)
         signals = self._as_yes_no(question, asked, signals, scored, docs)
         scored = prefer_current(scored, docs, f"{question} {standalone}")
+        said = _said_before(question, inputs.get("history") or [])
+        if said:  # "What else did he say?": not what the last answer quoted
+            scored = [s for s in scored if one_line(s.text) not in said]
         reference = find_reference(question) or find_reference(standalone)
         asked, named = None, []
         if reference is not None:
@@ -545,6 +551,19 @@ _ASKED_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s?[-–/]\s?\d|['’]?s\b)")
 
 # A question of a dimension: its answer has a number ("4,693 metres", "two storeys"). How far
 # or how large may be answered in words ("as far as the Caspian"), and are not here.
+def _said_before(question: str, history: Sequence[Turn]) -> str:
+    """The conversation's answers when the question asks for more than they said ("What
+    else…?", "Tell me more"), else ""."""
+    if not _MORE.search(question):
+        return ""
+    return "\n".join(" ".join(turn.answer.split()) for turn in history)
+
+
+_MORE = re.compile(
+    r"\belse\b|\b(?:tell|say|show) (?:me |us )?more\b|\b(?:what|anything|something) more\b"
+    r"|\bmore (?:about|on)\b",
+    re.IGNORECASE,
+)
 _MEASURE = re.compile(r"\bhow (?:high|tall|deep|wide|heavy|thick)\b", re.IGNORECASE)
 _LENGTH = re.compile(r"\bhow (?:long|far)\b", re.IGNORECASE)
 # A length or a while given without a figure: "for decades", "a week", "several miles".

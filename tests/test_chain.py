@@ -798,3 +798,18 @@ def test_a_span_in_years_or_words_answers_how_long() -> None:
     assert _gives_no_measure("How long is the highway?", "The highway links Pakistan and China.")
     assert _gives_no_measure("How tall is the tower?", "The tower was built in 1990.")
     assert not _gives_no_measure("When was the tower built?", "The tower rose quickly.")
+
+
+def test_what_else_quotes_what_the_conversation_has_not(sample_runtime: Runtime) -> None:
+    first = _ask(sample_runtime, "What did Wang Yi say?")
+    history = [Turn("What did Wang Yi say?", first.standalone_query, first.text)]
+    quoted = [c.supporting_sentence for c in first.citations]
+    assert quoted
+    for question in ("What else did he say?", "Tell me more"):
+        reply = _ask(sample_runtime, question, history)
+        assert not reply.abstained, (question, reply.text)
+        assert not any(sentence in reply.text for sentence in quoted), (question, reply.text)
+        history.append(Turn(question, reply.standalone_query, reply.text))
+    # Asked afresh, without "else", the same question quotes the same sentences.
+    again = _ask(sample_runtime, "What did Wang Yi say?", history)
+    assert quoted[0] in again.text
