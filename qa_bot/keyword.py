@@ -208,7 +208,7 @@ _OPENING = frozenset(
 
 def _spelt_names(text: str) -> dict[str, str]:
     """The names a text spells out, by their initials: {"AGM": "Annual General Meeting"}."""
-    names: dict[str, str] = {}
+    names = _defined_names(text)
     for run in _NAME_RUN.finditer(text):
         every = list(re.finditer(r"[\w'’&]+", run[0]))
         capitals = [
@@ -225,6 +225,26 @@ def _spelt_names(text: str) -> dict[str, str]:
                     named = run[0][words[first].start() : words[last].end()]
                     names.setdefault(initials, named)
     return names
+
+
+def _defined_names(text: str) -> dict[str, str]:
+    """Names defined in lower case before their acronym: "the central business district (CBD)",
+    "non-governmental organisations (NGOs)"."""
+    names: dict[str, str] = {}
+    for match in _DEFINED.finditer(text):
+        acronym = match[2]
+        words = list(re.finditer(r"[\w'’]+", match[1]))
+        for first in range(len(words) - 1, -1, -1):
+            tail = words[first:]
+            for kept in (tail, [w for w in tail if w[0].lower() not in _SMALL]):
+                initials = "".join(word[0][0] for word in kept).upper()
+                if initials == acronym.rstrip("s") and kept and kept[0] is tail[0]:
+                    names.setdefault(acronym, match[1][tail[0].start() :])
+    return names
+
+
+_DEFINED = re.compile(r"((?:[\w'’-]+\s+){1,7}?[\w'’-]+)\s+\(([A-Z]{2,6}s?)\)")
+_SMALL = frozenset({"of", "and", "for", "the", "on", "in", "a", "an", "to"})
 
 
 _STANDS_FOR = re.compile(

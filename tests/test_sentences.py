@@ -203,6 +203,12 @@ def test_what_an_acronym_stands_for_is_asked_of_its_name() -> None:
     ]
     # Otherwise an acronym the passages write stays as they write it.
     assert acronyms_as_in(["When did BRI start?"], passages) == ["When did BRI start?"]
+    # A name in lower case, defined before its acronym, is one too; a year before one is not.
+    defined = ["Rents in the central business district (CBD) rose. It opened in 1990 (ABC)."]
+    assert acronyms_as_in(["What does CBD stand for?", "What is ABC short for?"], defined) == [
+        "What does central business district stand for?",
+        "What is ABC short for?",
+    ]
     # Hyphen-joined words are each an initial.
     hyphened = [*passages, "They launch CPEC 2.0, a phase of the China-Pakistan Economic Corridor."]
     assert acronyms_as_in(["What does CPEC stand for?"], hyphened) == [
