@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from operator import itemgetter
 from typing import Any
 
@@ -12,7 +13,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from qa_bot.answering import ExtractiveAnswerer
 from qa_bot.answers import Answer
 from qa_bot.citations import CitationChecker
-from qa_bot.condense import in_context, make_condenser
+from qa_bot.condense import in_context, make_condenser, topic_of
 from qa_bot.config import Settings
 from qa_bot.generative import GenerativeAnswerer, make_llm_condenser
 from qa_bot.keyword import question_terms, terms
@@ -53,6 +54,8 @@ class FollowUpInContext(Runnable[dict, Answer]):
     """A follow-up that names nothing earlier is searched as asked, as it may be a new
     question; when the documents do not answer it so, it is searched again with the
     conversation's subject (condense.in_context), and that answer stands if they answer it.
+    A question of what the documents say on a topic ("What did both sides say about
+    terrorism?") that they do not answer as asked is searched again as its topic.
     """
 
     name = "follow_up_in_context"
@@ -76,6 +79,14 @@ class FollowUpInContext(Runnable[dict, Answer]):
             retried = list(self.answer_for.stream({**input, "standalone": searched}, config))
             if not retried[-1].abstained and _holds_a_word_of(input["question"], retried[-1]):
                 snapshots = retried
+        topic = topic_of(input["standalone"])
+        if snapshots[-1].abstained and topic:
+            # Asked as the topic alone, so the answerer weighs the topic's words only.
+            retried = list(
+                self.answer_for.stream({**input, "question": topic, "standalone": topic}, config)
+            )
+            if not retried[-1].abstained:
+                snapshots = [replace(answer, question=input["question"]) for answer in retried]
         yield from snapshots
 
 

@@ -208,6 +208,24 @@ def in_context(question: str, history: list[Turn]) -> str | None:
     return f"{question} ({subject})"
 
 
+def topic_of(question: str) -> str | None:
+    """The topic of a question asking what the documents say of it: "What was said about
+    terrorism?", "What does the report say on pensions?". Searched as asked, its other words
+    ("both sides", "the report") find passages that have them, not the topic."""
+    match = _TOPIC.fullmatch(question.strip())
+    return match["topic"] if match else None
+
+
+_SPEAKING = r"(?:say|said|mention(?:ed)?|write|written|state[ds]?|report(?:ed)?|note[ds]?|tell us)"
+_TOPIC = re.compile(
+    rf"(?:(?:what|anything)\s+(?:was|is|were|has\s+been|have\s+been)\s+{_SPEAKING}"
+    r"|what\s+(?:did|do|does)\s+(?:both\s+sides|the\s+two\s+sides|both\s+parties|the\s+parties"
+    r"|they|it|the\s+(?:documents?|reports?|articles?|texts?|papers?|files?|authors?))"
+    rf"\s+{_SPEAKING})\s+(?:about|on|of|regarding|concerning)\s+(?P<topic>[^?]+?)[\s?.]*",
+    re.IGNORECASE,
+)
+
+
 def _another(question: str) -> str | None:
     """What "And the Aero 200?" or "What about under the old policy?" asks about, if that is
     what the question is."""

@@ -813,3 +813,15 @@ def test_what_else_quotes_what_the_conversation_has_not(sample_runtime: Runtime)
     # Asked afresh, without "else", the same question quotes the same sentences.
     again = _ask(sample_runtime, "What did Wang Yi say?", history)
     assert quoted[0] in again.text
+
+
+def test_what_the_documents_say_on_a_topic_is_searched_as_the_topic(
+    sample_runtime: Runtime,
+) -> None:
+    # As asked, "both sides" found the passages that say "both sides", none on terrorism.
+    reply = _ask(sample_runtime, "What did both sides say about terrorism?")
+    assert not reply.abstained and "terrorism" in reply.text.split("[1]")[0], reply.text
+    assert reply.standalone_query == "terrorism"  # what was searched, shown as such
+    assert reply.question == "What did both sides say about terrorism?"
+    # A topic the documents do not cover is declined all the same.
+    assert _ask(sample_runtime, "What was said about the weather in Oslo?").abstained

@@ -1,4 +1,4 @@
-from qa_bot.condense import Turn, condense
+from qa_bot.condense import Turn, condense, topic_of
 from qa_bot.embeddings import SentenceEmbedder
 
 
@@ -193,3 +193,14 @@ def test_a_time_of_day_is_carried_as_a_subject() -> None:
         assert condense("Which room is that in?", history) == (
             f"Which room is that in? (speaks {time})"
         )
+
+
+def test_a_question_of_what_is_said_on_a_topic_names_the_topic() -> None:
+    assert topic_of("What did both sides say about terrorism?") == "terrorism"
+    assert topic_of("what was mentioned regarding the new pension scheme?") == (
+        "the new pension scheme"
+    )
+    assert topic_of("What does the report say on pay?") == "pay"
+    # A speaker of its own is part of the question: not a topic question.
+    assert topic_of("What did Wang Yi say about Venezuela?") is None
+    assert topic_of("What is the report about?") is None
