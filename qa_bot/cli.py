@@ -15,7 +15,7 @@ from qa_bot.answers import Answer
 from qa_bot.chunking import one_line
 from qa_bot.condense import Turn
 from qa_bot.config import Settings, apply_environment, load_settings
-from qa_bot.errors import EmptyStoreError, QaBotError
+from qa_bot.errors import ConfigError, EmptyStoreError, QaBotError
 
 app = typer.Typer(
     add_completion=False,
@@ -65,10 +65,21 @@ def _settings(ctx: typer.Context, **more: object) -> Settings:
     return load_settings(**{**(ctx.obj or {}), **more})
 
 
-def _runtime(ctx: typer.Context, **more: object):  # noqa: ANN202
+def _runtime(ctx: typer.Context, *, create: bool = False, **more: object):  # noqa: ANN202
+    """The runtime of the chosen workspace; one other than the default must exist unless
+    `create` (ingest): a mistyped --workspace is an error, not a new empty workspace."""
     from qa_bot.runtime import open_runtime
 
-    return open_runtime(_settings(ctx, **more))
+    settings = _settings(ctx, **more)
+    if not create and not _is_default(ctx, settings):
+        _store(ctx)  # raises WorkspaceNotFoundError, with what to do
+    return open_runtime(settings)
+
+
+def _is_default(ctx: typer.Context, settings: Settings) -> bool:
+    """Whether settings name the default workspace: QA_BOT_COLLECTION's, not --workspace's."""
+    default = load_settings(**{**(ctx.obj or {}), "collection": None})
+    return settings.collection == default.collection
 
 
 @app.command()
@@ -79,7 +90,7 @@ def ingest(
     """Add or update documents; unchanged files are skipped, bad files are reported."""
     from qa_bot.ingest import ingest_paths
 
-    runtime = _runtime(ctx)
+    runtime = _runtime(ctx, create=True)
     report = ingest_paths(paths, runtime.store)
     for outcome in report.outcomes:
         stream = sys.stderr if outcome.status in ("failed", "skipped") else sys.stdout
@@ -89,13 +100,14 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _store(ctx: typer.Context):  # noqa: ANN202
-    """The store alone, without loading the models: enough to list and remove documents."""
+def _store(ctx: typer.Context, **more: object):  # noqa: ANN202
+    """The store alone, without loading the models: enough to list and remove documents. A
+    workspace other than the default must exist."""
     from qa_bot.store import DocumentStore
 
-    settings = _settings(ctx)
+    settings = _settings(ctx, **more)
     apply_environment(settings)
-    return DocumentStore(settings)
+    return DocumentStore(settings, create=_is_default(ctx, settings))
 
 
 @app.command("list")
@@ -125,6 +137,18 @@ def remove(ctx: typer.Context, paths: Annotated[list[str], typer.Argument()]) ->
             typer.echo(f"removed {info.file_name} ({info.chunks} chunks)")
     if missing:
         raise typer.Exit(1)
+
+
+@app.command("delete-workspace")
+def delete_workspace(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Delete an empty workspace; remove its documents first. The default one stays."""
+    from qa_bot.workspaces import delete_empty_workspace
+
+    settings = _settings(ctx, collection=name)
+    if _is_default(ctx, settings):
+        raise ConfigError(f"{name!r} is the default workspace: it cannot be deleted")
+    delete_empty_workspace(_store(ctx, collection=name))
+    typer.echo(f"deleted workspace {name}")
 
 
 @app.command()

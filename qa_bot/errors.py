@@ -48,6 +48,10 @@ class WorkspaceNotEmptyError(StoreError):
     """A workspace asked to be deleted still holds documents."""
 
 
+class WorkspaceNotFoundError(StoreError):
+    """A workspace asked for by name does not exist."""
+
+
 class EmptyStoreError(QaBotError):
     """Nothing has been ingested yet."""
 

@@ -30,7 +30,12 @@ from qa_bot.chroma_client import cache_slug, open_chroma_client
 from qa_bot.chunking import SPLITTING_VERSION, Chunk
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder, pack_vectors
-from qa_bot.errors import StoreBusyError, StoreError, WorkspaceNotEmptyError
+from qa_bot.errors import (
+    StoreBusyError,
+    StoreError,
+    WorkspaceNotEmptyError,
+    WorkspaceNotFoundError,
+)
 from qa_bot.keyword import BM25Index
 from qa_bot.loaders import LoadedDocument
 
@@ -74,9 +79,12 @@ def next_chunk_id(chunk_id: str) -> str:
 class DocumentStore:
     """One Chroma collection of chunks plus its registry and keyword index."""
 
-    def __init__(self, settings: Settings, embedder: SentenceEmbedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: SentenceEmbedder | None = None, *, create: bool = True
+    ) -> None:
         """Without an embedder the store can list and remove documents, but not add or search:
-        `qa-bot list` and `remove` need no model loaded."""
+        `qa-bot list` and `remove` need no model loaded. With create False a workspace that
+        does not exist raises WorkspaceNotFoundError rather than being created empty."""
         self.settings = settings
         self._embedder = embedder
         self.signature = "|".join(
@@ -94,6 +102,8 @@ class DocumentStore:
         where = settings.chroma_url or persist
         try:
             self._client = open_chroma_client(settings)
+            if not create:
+                self._client.get_collection(settings.collection + REGISTRY_SUFFIX)
             self._chunks = self._client.get_or_create_collection(
                 settings.collection,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -102,6 +112,11 @@ class DocumentStore:
             self._registry = self._client.get_or_create_collection(
                 settings.collection + REGISTRY_SUFFIX, embedding_function=None
             )
+        except chromadb.errors.NotFoundError as exc:
+            raise WorkspaceNotFoundError(
+                f"no workspace {settings.collection!r} in {where}; adding documents to it "
+                f"creates it (`qa-bot --workspace {settings.collection} ingest FILES`)"
+            ) from exc
         except (OSError, ValueError, chromadb.errors.ChromaError) as exc:
             raise StoreError(f"cannot open the store at {where}: {exc}") from exc
         self.vectors = Chroma(

@@ -15,7 +15,7 @@ from qa_bot.auth import ALL, User
 from qa_bot.chroma_client import open_chroma_client
 from qa_bot.errors import ConfigError, NotGrantedError, QaBotError
 from qa_bot.runtime import Runtime, open_runtime
-from qa_bot.store import REGISTRY_SUFFIX
+from qa_bot.store import REGISTRY_SUFFIX, DocumentStore
 
 
 class Workspaces:
@@ -79,11 +79,10 @@ class Workspaces:
             # Out of the list first, so a session choosing it meanwhile finds it not created.
             self._runtimes.pop(name, None)
             try:
-                runtime.store.delete_empty()
+                delete_empty_workspace(runtime.store)
             except QaBotError:
                 self._runtimes[name] = runtime
                 raise
-        _discard_uploads(runtime.settings.upload_dir)
 
     # Access: `user` is None when sign-in is off, and then every workspace is open.
 
@@ -108,9 +107,15 @@ class Workspaces:
         return self.get(wanted, create=create)
 
 
+def delete_empty_workspace(store: DocumentStore) -> None:
+    """Drop an empty workspace's store (see DocumentStore.delete_empty) and its saved uploads,
+    whose documents were removed before."""
+    store.delete_empty()
+    _discard_uploads(store.settings.upload_dir)
+
+
 def _discard_uploads(folder: Path) -> None:
-    """The saved copies of a deleted workspace's uploads (their documents were removed before).
-    Files only: the "documents" workspace's folder, when not the default, holds the others'."""
+    """Files only: the "documents" workspace's folder, when not the default, holds the others'."""
     if not folder.is_dir():
         return
     for path in folder.iterdir():

@@ -92,3 +92,36 @@ def test_deleting_documents_when_not_the_default_keeps_the_other_workspaces_uplo
     workspaces.delete(None, "documents")
     assert theirs.exists() and not ours.exists()
     assert workspaces.names() == ["team-main"]
+
+
+def test_the_cli_names_a_missing_workspace_and_deletes_an_empty_one(tmp_path: Path) -> None:
+    store = ["--persist-dir", str(tmp_path / "store")]
+    ferry = write(tmp_path / "in", "ferry.txt", FERRY)
+    # A mistyped workspace is an error that says what to do, and leaves nothing behind.
+    for command in (["list"], ["remove", str(ferry)], ["ask", "When does the ferry leave?"]):
+        result = runner.invoke(app, [*store, "--workspace", "team-x", *command])
+        assert result.exit_code != 0 and "no workspace 'team-x'" in str(result.exception)
+    assert "team-x" not in _workspace_names(tmp_path / "store")
+    # The default workspace may be listed before anything is in it.
+    assert "No documents indexed yet" in runner.invoke(app, [*store, "list"]).output
+
+    assert (
+        runner.invoke(app, [*store, "--workspace", "team-x", "ingest", str(ferry)]).exit_code == 0
+    )
+    refused = runner.invoke(app, [*store, "delete-workspace", "team-x"])
+    assert "holds 1 document: remove them first" in str(refused.exception)
+    assert (
+        runner.invoke(app, [*store, "--workspace", "team-x", "remove", str(ferry)]).exit_code == 0
+    )
+    deleted = runner.invoke(app, [*store, "delete-workspace", "team-x"])
+    assert deleted.exit_code == 0 and "deleted workspace team-x" in deleted.output
+    assert "team-x" not in _workspace_names(tmp_path / "store")
+    default = runner.invoke(app, [*store, "delete-workspace", "documents"])
+    assert "default workspace" in str(default.exception)
+
+
+def _workspace_names(persist_dir: Path) -> set[str]:
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(persist_dir))
+    return {collection.name for collection in client.list_collections()}
