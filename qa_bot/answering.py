@@ -31,7 +31,7 @@ from qa_bot.errors import ConfigError
 from qa_bot.keyword import acronyms_as_in, question_terms, respelled, terms, times_as_in
 from qa_bot.references import Reference, find_reference
 from qa_bot.reranking import SentenceReranker, candidate_in
-from qa_bot.sentences import NUMBER, score_all
+from qa_bot.sentences import NUMBER, score_all, speakers
 
 if TYPE_CHECKING:
     from qa_bot.condense import Turn
@@ -271,7 +271,8 @@ class ExtractiveAnswerer(Runnable[dict[str, Any], Answer]):
             chosen = (
                 [procedure]
                 if procedure
-                else self._choose(
+                else _each_speaker(standalone, quotable(scored, docs))
+                or self._choose(
                     [under_lead_in(with_items(whole_row(s, docs), docs), docs) for s in quoted],
                     with_items(follower, docs, steps=True) if follower else None,
                 )
@@ -551,6 +552,23 @@ _ASKED_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s?[-–/]\s?\d|['’]?s\b)")
 
 # A question of a dimension: its answer has a number ("4,693 metres", "two storeys"). How far
 # or how large may be answered in words ("as far as the Caspian"), and are not here.
+def _each_speaker(question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """For "What did Wang Yi and Ishaq Dar say?", the best sentence in which each speaks, in
+    rank order (two sentences of the first named, quoted as the best two, left the other
+    out); [] unless the question names several speakers and each speaks in one."""
+    patterns = speakers(question)
+    if len(patterns) < 2:
+        return []
+    chosen: list[ScoredSentence] = []
+    for pattern in patterns:
+        said = next((s for s in ranked if pattern.search(s.text)), None)
+        if said is None:
+            return []
+        if said not in chosen:
+            chosen.append(said)
+    return sorted(chosen, key=ranked.index)
+
+
 def _said_before(question: str, history: Sequence[Turn]) -> str:
     """The conversation's answers when the question asks for more than they said ("What
     else…?", "Tell me more"), else ""."""

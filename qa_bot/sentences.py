@@ -99,15 +99,28 @@ _SPEAKER_QUESTION = re.compile(
 
 def _speaker(query: str) -> re.Pattern[str] | None:
     """For "What did the chair say about…?", a sentence in which the chair speaks: the name
-    and a reporting verb within a few words after it ("The chair, Ms Osei, noted…")."""
+    and a reporting verb within a few words after it ("The chair, Ms Osei, noted…"). Of
+    several ("What did Wang Yi and Ishaq Dar say?"), a sentence in which any of them speaks."""
+    found = speakers(query)
+    if not found:
+        return None
+    return re.compile("|".join(pattern.pattern for pattern in found), re.IGNORECASE)
+
+
+def speakers(query: str) -> list[re.Pattern[str]]:
+    """Each speaker a "What did … say?" question names, as a pattern of a sentence in which
+    that speaker speaks (see _speaker)."""
     match = _SPEAKER_QUESTION.match(query)
     if match is None:
-        return None
-    who = re.sub(r"^(?:the|a|an|mr|mrs|ms|dr)\.?\s+", "", match["who"], flags=re.IGNORECASE)
-    if who.lower() in {"they", "he", "she", "it", "we", "you", "i", "people"}:
-        return None
-    name = r"\s+".join(map(re.escape, who.split()))
-    return re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE)
+        return []
+    found = []
+    for who in re.split(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", match["who"]):
+        who = re.sub(r"^(?:the|a|an|mr|mrs|ms|dr)\.?\s+", "", who, flags=re.IGNORECASE)
+        if not who or who.lower() in {"they", "he", "she", "it", "we", "you", "i", "people"}:
+            return []
+        name = r"\s+".join(map(re.escape, who.split()))
+        found.append(re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE))
+    return found
 
 
 def _in_range(query: str, text: str) -> bool:

@@ -825,3 +825,10 @@ def test_what_the_documents_say_on_a_topic_is_searched_as_the_topic(
     assert reply.question == "What did both sides say about terrorism?"
     # A topic the documents do not cover is declined all the same.
     assert _ask(sample_runtime, "What was said about the weather in Oslo?").abstained
+
+
+def test_what_two_people_said_quotes_each_of_them(sample_runtime: Runtime) -> None:
+    # Quoted as the best two sentences, both were Wang Yi's.
+    reply = _ask(sample_runtime, "What did Wang Yi and Ishaq Dar say?")
+    first, second = (part.strip() for part in re.split(r"\[\d+\]", reply.text)[:2])
+    assert first.startswith("Wang Yi") and second.startswith("Ishaq Dar"), reply.text
