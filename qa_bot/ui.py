@@ -314,7 +314,8 @@ def _register_events(
         """Offer deletion for an existing, empty workspace that is not the user's default."""
         user = user_of(request)
         name = chosen or workspaces.default_for(user)
-        runtime = None if name == workspaces.default_for(user) else open_workspace(name, request)
+        default = name in (workspaces.default_for(user), workspaces.default_name)
+        runtime = None if default else open_workspace(name, request)
         return gr.update(visible=runtime is not None and not runtime.store.documents())
 
     def delete_workspace(chosen: str | None, request: gr.Request):
