@@ -60,6 +60,12 @@ _SUBJECT_PRONOUNS = {"he", "she", "it", "they", "him", "them"}
 _POSSESSIVES = {"his", "her", "its", "their"}
 _PERSONAL = {"he", "she", "him", "her", "his"}
 _OTHER_REFERENCES = {"this", "that", "these", "those", "there", "then", "hers", "theirs"}
+# A request for more of the last answer, naming nothing: "What else?", "Anything more?"
+_JUST_MORE = re.compile(
+    r"(?:and\s+)?(?:(?:what|anything|something)\s+(?:else|more)|(?:tell|give|show)\s+(?:me|us)"
+    r"\s+more|more(?:\s+please)?|go\s+on|continue)[\s?.!]*",
+    re.IGNORECASE,
+)
 # Words that lean on an earlier turn: "the next round", "what else", "the same year".
 _ELLIPSIS = {"next", "previous", "last", "same", "another", "else", "too", "also", "instead"}
 # Words that frame a question rather than name its subject: those that open one, and these.
@@ -153,6 +159,10 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
         if (before := _WHAT_IF.fullmatch(asked)) and previous.endswith(f" if {before[1]}?"):
             previous = previous.removesuffix(f" if {before[1]}?")
         return f"{previous.rstrip(' ?.')} if {condition['condition']}?"
+    if _JUST_MORE.fullmatch(question) and not is_declined(history[-1].answer):
+        # "What else?", "Tell me more": the last question again, for what its answer left out
+        # (the answerer leaves out what the conversation quoted).
+        return previous
     earlier = find_reference(previous) if find_reference(question) is not None else None
     if earlier is not None:  # "And clause 3.3?" after clause 3.2: the old number must not stay
         previous = earlier.rest

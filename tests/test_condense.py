@@ -1,3 +1,4 @@
+from qa_bot.answers import NOT_FOUND
 from qa_bot.condense import Turn, condense, topic_of
 from qa_bot.embeddings import SentenceEmbedder
 
@@ -204,3 +205,15 @@ def test_a_question_of_what_is_said_on_a_topic_names_the_topic() -> None:
     # A speaker of its own is part of the question: not a topic question.
     assert topic_of("What did Wang Yi say about Venezuela?") is None
     assert topic_of("What is the report about?") is None
+
+
+def test_what_else_asks_the_last_question_again() -> None:
+    said = [Turn("What did Ishaq Dar say?", "What did Ishaq Dar say?", "Ishaq Dar said … [1]")]
+    for question in ("What else?", "Anything else?", "Tell me more.", "And what else?", "More"):
+        assert condense(question, said) == "What did Ishaq Dar say?", question
+    # Not after a declined one: there is nothing to add to.
+    declined = [Turn("What did Ishaq Dar say?", "What did Ishaq Dar say?", NOT_FOUND)]
+    assert condense("What else?", declined) != "What did Ishaq Dar say?"
+    # A question of its own that says "else" is its own, of others than the subject.
+    other = condense("Who else attended the dialogue?", said)
+    assert other == "Who else attended the dialogue? (Ishaq Dar)"
