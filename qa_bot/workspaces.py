@@ -7,7 +7,6 @@ A workspace is a collection name. The runtime a process starts with serves the d
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from qa_bot.chroma_client import open_chroma_client
 from qa_bot.errors import ConfigError, NotGrantedError, QaBotError
 from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.store import REGISTRY_SUFFIX, DocumentStore
+from qa_bot.uploads import discard
 
 
 class Workspaces:
@@ -116,10 +116,5 @@ def delete_empty_workspace(store: DocumentStore) -> None:
 
 def _discard_uploads(folder: Path) -> None:
     """Files only: the "documents" workspace's folder, when not the default, holds the others'."""
-    if not folder.is_dir():
-        return
-    for path in folder.iterdir():
-        if path.is_file():
-            path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        folder.rmdir()
+    if folder.is_dir():
+        discard([str(path) for path in folder.iterdir() if path.is_file()])
