@@ -71,9 +71,7 @@ def _runtime(ctx: typer.Context, *, create: bool = False, **more: object):  # no
     from qa_bot.runtime import open_runtime
 
     settings = _settings(ctx, **more)
-    if not create and not _is_default(ctx, settings):
-        _store(ctx)  # raises WorkspaceNotFoundError, with what to do
-    return open_runtime(settings)
+    return open_runtime(settings, create=create or _is_default(ctx, settings))
 
 
 def _is_default(ctx: typer.Context, settings: Settings) -> bool:

@@ -44,13 +44,17 @@ def open_runtime(
     embedder: SentenceEmbedder | None = None,
     chat_model: BaseChatModel | None = None,
     reranker: SentenceReranker | None = None,
+    *,
+    create: bool = True,
 ) -> Runtime:
+    """The runtime of settings.collection; with create False a workspace that does not exist
+    raises WorkspaceNotFoundError (DocumentStore) rather than being created."""
     apply_environment(settings)
     check_llm_settings(settings)  # a bad backend setting fails before the model loads
     prompts = load_prompts(settings.prompts_dir) if settings.llm != "extractive" else None
     embedder = embedder or make_embedder(settings)
     reranker = reranker or make_reranker(settings.reranker)
-    store = DocumentStore(settings, embedder)
+    store = DocumentStore(settings, embedder, create=create)
     chains = {"extractive": build_chain(settings, store, reranker=reranker)}
     if prompts is not None:
         model = chat_model or make_chat_model(settings)
