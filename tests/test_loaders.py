@@ -1128,13 +1128,12 @@ def test_a_pdf_footnote_marks_leave_the_words_they_follow_whole(tmp_path: Path) 
 
 
 def test_html_and_docx_footnote_marks_leave_the_words_they_follow_whole(tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(
+    page = _html_text(
+        tmp_path,
         "<p>Operating profit<sup>1</sup> rose in 2024.<sup>2</sup> On 5 km<sup>2</sup>, "
         "E = mc<sup>2</sup>, in the 19<sup>th</sup> week.</p><p><sup>1</sup> Before items.</p>",
-        encoding="utf-8",
     )
-    assert load_document(page).text == (
+    assert page == (
         "Operating profit rose in 2024. On 5 km2, E = mc2, in the 19th week.\n\n1 Before items."
     )
     document = docx.Document()
@@ -1146,7 +1145,6 @@ def test_html_and_docx_footnote_marks_leave_the_words_they_follow_whole(tmp_path
     note = document.add_paragraph()
     note.add_run("1").font.superscript = True
     note.add_run(" Before items.")
-    document.save(tmp_path / "report.docx")
-    assert load_document(tmp_path / "report.docx").text == (
+    assert _docx_text(document, tmp_path / "report.docx") == (
         "Operating profit rose in 2024. On 5 km2.\n\n1 Before items."
     )
