@@ -550,8 +550,6 @@ def _missing_model(questions: Iterable[str], docs: list[Document]) -> str | None
 _ASKED_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b(?!\s?[-–/]\s?\d|['’]?s\b)")
 
 
-# A question of a dimension: its answer has a number ("4,693 metres", "two storeys"). How far
-# or how large may be answered in words ("as far as the Caspian"), and are not here.
 def _each_speaker(question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     """For "What did Wang Yi and Ishaq Dar say?", the best sentence in which each speaks, in
     rank order (two sentences of the first named, quoted as the best two, left the other
@@ -582,6 +580,8 @@ _MORE = re.compile(
     r"|\bmore (?:about|on)\b",
     re.IGNORECASE,
 )
+# A question of a dimension: its answer has a number ("4,693 metres", "two storeys"). How long
+# or how far may be answered in years or in words ("for decades"); how large is not here.
 _MEASURE = re.compile(r"\bhow (?:high|tall|deep|wide|heavy|thick)\b", re.IGNORECASE)
 _LENGTH = re.compile(r"\bhow (?:long|far)\b", re.IGNORECASE)
 # A length or a while given without a figure: "for decades", "a week", "several miles".
