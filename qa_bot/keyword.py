@@ -190,10 +190,9 @@ def times_as_in(texts: list[str], passages: list[str]) -> list[str]:
 # An acronym as a question or a passage writes it: "AGM", "HMRC". Not two letters: "PM" of
 # "2 PM", "IT" are not "Project Manager", "Information Technology" often enough.
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
-# Capitalised words in a row, which may be joined by small words: "Annual General Meeting",
-# "Department for Work and Pensions".
-# Capitalised words in a row, joined by small words or hyphens: "China-Pakistan Economic
-# Corridor" is CPEC, as "Hewlett-Packard" is HP.
+# Capitalised words in a row, which may be joined by small words or hyphens: "Annual General
+# Meeting", "Department for Work and Pensions", "China-Pakistan Economic Corridor" (CPEC, as
+# "Hewlett-Packard" is HP).
 _NAME_RUN = re.compile(
     r"\b[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*"
     r"(?:\s+(?:(?:of|and|for|the|on|in|&)\s+)*[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*)+"
@@ -244,7 +243,7 @@ def _defined_names(text: str) -> dict[str, str]:
 
 
 _DEFINED = re.compile(r"((?:[\w'’-]+\s+){1,7}?[\w'’-]+)\s+\(([A-Z]{2,6}s?)\)")
-_SMALL = frozenset({"of", "and", "for", "the", "on", "in", "a", "an", "to"})
+_SMALL = _JOINING | {"a", "an", "to"}
 
 
 _STANDS_FOR = re.compile(
