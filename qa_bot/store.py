@@ -331,15 +331,37 @@ class DocumentStore:
 
     def refresh(self) -> None:
         """Catch up with writes by other processes: reload the registry and, if Chroma's version
-        changed, rebuild the keyword index from the chunks Chroma stores."""
+        changed, rebuild the keyword index from the chunks Chroma stores.
+
+        Raises WorkspaceNotFoundError once another process (a replica on the same Chroma
+        server) has deleted the workspace: its collections are gone, and so is what this
+        process kept of it (its keyword index)."""
         with self._thread_lock:
             self._checked_at = time.monotonic()
-            version = self._current_version()
-            if self._loaded and version == self._seen_version:
-                return
-            self._load_registry()
-            self.sync_keyword_index(version)
+            try:
+                version = self._current_version()
+                if self._loaded and version == self._seen_version:
+                    return
+                self._load_registry()
+                self.sync_keyword_index(version)
+            except chromadb.errors.NotFoundError as exc:
+                self._documents, self._loaded = {}, False
+                if self._keyword.folder is not None:
+                    shutil.rmtree(self._keyword.folder, ignore_errors=True)
+                raise WorkspaceNotFoundError(
+                    f"workspace {self.settings.collection!r} was deleted by another process; "
+                    "adding documents to it creates it anew"
+                ) from exc
             self._seen_version, self._loaded = version, True
+
+    def exists(self) -> bool:
+        """False once the workspace has been deleted by another process; checked with Chroma at
+        most every settings.sync_interval seconds, like every read."""
+        try:
+            self._maybe_refresh()
+        except WorkspaceNotFoundError:
+            return False
+        return self._loaded
 
     def _maybe_refresh(self) -> None:
         """refresh() at most every settings.sync_interval seconds, never blocking a reader."""

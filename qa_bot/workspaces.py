@@ -34,8 +34,12 @@ class Workspaces:
         """
         name = (name or "").strip() or self.default_name
         runtime = self._runtimes.get(name)
-        if runtime is not None:
+        if runtime is not None and (name == self.default_name or runtime.store.exists()):
             return runtime
+        if runtime is not None:  # deleted by another process: forget it, open it anew
+            with self._lock:
+                if self._runtimes.get(name) is runtime:
+                    del self._runtimes[name]
         default = self._runtimes[self.default_name]
         try:
             if name.endswith(REGISTRY_SUFFIX):
@@ -64,7 +68,6 @@ class Workspaces:
             for name in collections
             if not name.endswith(REGISTRY_SUFFIX) and name + REGISTRY_SUFFIX in collections
         }
-        found |= set(self._runtimes)
         return [self.default_name, *sorted(found - {self.default_name})]
 
     def delete(self, user: User | None, name: str | None) -> None:

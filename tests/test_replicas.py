@@ -10,7 +10,10 @@ import pytest
 
 from qa_bot.config import Settings
 from qa_bot.embeddings import SentenceEmbedder
+from qa_bot.errors import WorkspaceNotFoundError
+from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime, open_runtime
+from qa_bot.workspaces import Workspaces
 from tests.servers import qa_bot, qa_bot_env
 from tests.test_store_contract import LIBRARY, write
 
@@ -60,3 +63,37 @@ def test_cli_writes_reach_a_running_replica(
     _eventually(lambda: replica.store.documents() == [], within=3.0)
     assert _ask(replica) == []
     assert replica.store.keyword_search("Quetzalcoatlus", 3) == []
+
+
+def test_a_workspace_deleted_by_one_replica_is_forgotten_by_another(
+    chroma_url: str, embedder: SentenceEmbedder, tmp_path: Path
+) -> None:
+    def replica(name: str) -> Workspaces:
+        settings = Settings(
+            persist_dir=tmp_path / name,
+            chroma_url=chroma_url,
+            collection=f"r{uuid.uuid4().hex[:12]}",
+            sync_interval=0.2,
+        )
+        return Workspaces(open_runtime(settings, embedder=embedder))
+
+    first, second = replica("first"), replica("second")
+    name = f"w{uuid.uuid4().hex[:12]}"
+    held = second.get(name)  # a session of the second replica is in the new workspace
+    assert name in first.names()
+
+    first.delete(None, name)
+    # The list comes from the server; the held runtime finds out at its next check.
+    assert name not in second.names()
+    _eventually(lambda: not held.store.exists(), within=3.0)
+    with pytest.raises(KeyError):
+        second.get(name, create=False)
+    # Writing through the runtime a session still holds fails with a message, not a crash.
+    path = write(tmp_path / "in", "library.txt", LIBRARY)
+    with pytest.raises(WorkspaceNotFoundError, match=f"workspace {name!r} was deleted"):
+        ingest_paths([path], held.store, show_progress=False)
+
+    # Adding a document creates it afresh, seen by both replicas.
+    ingest_paths([path], second.get(name).store, show_progress=False)
+    assert name in first.names()
+    assert [d.file_name for d in first.get(name).store.documents()] == ["library.txt"]
