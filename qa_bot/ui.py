@@ -464,15 +464,8 @@ def _register_events(
         "outputs": [w["saved"]],
         "api_visibility": "private",
     }
-    w["workspace_choice"].input(
-        switch_workspace,
-        [w["workspace_choice"], w["workspace"]],
-        [*chosen, w["workspace_status"], *conversation, *doc_outputs],
-        api_name="workspace",
-        api_visibility="undocumented",
-    ).then(**save)
     outputs = [w["chatbot"], w["sources"], w["turns"], w["turn_sources"], w["question"]]
-    w["question"].submit(
+    answering = w["question"].submit(
         respond,
         [
             w["question"],
@@ -484,11 +477,23 @@ def _register_events(
         ],
         outputs,
         api_visibility="private",
+    )
+    answering.then(**save)
+    # Leaving a conversation stops its answer: a slow model's reply, still coming, would land
+    # in the next conversation (or workspace) and be saved there.
+    leave = {"cancels": [answering]}
+    w["workspace_choice"].input(
+        switch_workspace,
+        [w["workspace_choice"], w["workspace"]],
+        [*chosen, w["workspace_status"], *conversation, *doc_outputs],
+        api_name="workspace",
+        api_visibility="undocumented",
+        **leave,
     ).then(**save)
     w["chatbot"].select(show_turn_sources, [w["turn_sources"]], [w["sources"]])
-    w["clear"].click(new_conversation, None, conversation).then(**save)
+    w["clear"].click(new_conversation, None, conversation, **leave).then(**save)
     # The chat's own trash button empties the chat; the history behind it must go too.
-    w["chatbot"].clear(new_conversation, None, conversation).then(**save)
+    w["chatbot"].clear(new_conversation, None, conversation, **leave).then(**save)
     # Writes to the store run one at a time: a second upload waits in the queue, not fails.
     writes = {"concurrency_limit": 1, "concurrency_id": "store-writes"}
     targets = [w["workspace"], w["api_workspace"]]

@@ -591,3 +591,71 @@ def test_hostile_files_uploaded_from_the_page_leave_the_app_up(
     answer = ask(page, "What does the café crème de Zürich cost?")
     assert "café crème de Zürich coûte très cher" in answer
     shot(page, "13-hostile-files")
+
+
+def test_an_answer_still_coming_when_the_workspace_changes_is_dropped(
+    browser_context, tmp_path: Path
+) -> None:
+    """A slow model's answer from the workspace just left must not land in the new one's chat,
+    nor in a new conversation, nor in the browser's saved copy."""
+    from tests.llm_server import model_server
+
+    reply = "The dialogue was co-chaired by Wang Yi and Ishaq Dar [1]."
+
+    def slowly(body: dict) -> str:
+        time.sleep(SLOW_MODEL_S)
+        return reply
+
+    with (
+        model_server(slowly) as (url, server),
+        serve(
+            tmp_path / "app",
+            QA_BOT_LLM="openai",
+            QA_BOT_LLM_MODEL="m",
+            QA_BOT_LLM_BASE_URL=f"{url}/v1",
+        ) as live,
+    ):
+        page = browser_context.new_page()
+        page.goto(live.url)
+        page.wait_for_selector("#qa-question textarea")
+        wait_until(page, "() => document.querySelector('#qa-workspace input')?.value")
+        asked = 0
+
+        def ask_and_leave(leave) -> None:  # noqa: ANN001
+            nonlocal asked
+            page.fill("#qa-question textarea", "Who co-chaired the dialogue?")
+            page.keyboard.press("Enter")
+            _eventually_true(lambda: len(server.requests) > asked)  # the model is writing
+            asked = len(server.requests)
+            leave()
+            wait_until(page, "() => !document.querySelector('#qa-chat [data-testid=\"bot\"]')")
+            page.wait_for_timeout(SLOW_MODEL_S * 1000 + 1500)  # its reply has come meanwhile
+            assert "Wang Yi" not in page.locator("#qa-chat").inner_text()
+
+        ask_and_leave(lambda: page.locator("#qa-new-conversation").click())
+        # The session still answers, and keeps what it answers.
+        assert "Wang Yi" in ask(page, "Who co-chaired the dialogue?")
+        asked = len(server.requests)
+        ask_and_leave(lambda: choose_workspace(page, "field-notes"))
+        page.get_by_text("New workspace field-notes").wait_for()
+        # Nor did the browser keep it for the next visit.
+        page.wait_for_timeout(1000)
+        page.reload()
+        page.wait_for_selector("#qa-question textarea")
+        wait_until(
+            page, "() => document.querySelector('#qa-workspace input')?.value === 'field-notes'"
+        )
+        page.wait_for_timeout(1000)
+        assert "Wang Yi" not in page.locator("#qa-chat").inner_text()
+        page.evaluate("localStorage.clear()")
+        page.close()
+
+
+SLOW_MODEL_S = 4
+
+
+def _eventually_true(check, within: float = 30.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
