@@ -97,6 +97,30 @@ _SPEAKER_QUESTION = re.compile(
 )
 
 
+# "What is CPEC 2.0?" is answered by the sentence that says what it is ("…launch CPEC 2.0, an
+# upgraded phase of the corridor", "European Union law is a body of treaties…"), not by every
+# sentence that names it.
+DEFINITION_BONUS = 0.3
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?:(?:a|an|the)\s+)?(?P<subject>[^?]{2,60}?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+_PRONOUNS = {"it", "he", "she", "they", "this", "that", "these", "those", "you", "i", "we"}
+
+
+def _definition(query: str) -> re.Pattern[str] | None:
+    """For "What is X?", a sentence saying what X is: "X is a…", "X (…) was the…", "X, an…"."""
+    match = _DEFINITION_QUESTION.match(query)
+    if match is None or match["subject"].lower() in _PRONOUNS:
+        return None
+    subject = r"\s+".join(map(re.escape, match["subject"].split()))
+    return re.compile(
+        rf"\b{subject}(?:\s*\([^)]*\))?(?:\s*,\s*(?:a|an|the|one)\s"
+        r"|\s+(?:is|was|are|were)\s+(?:a|an|the|one|also)\s|\s+(?:refers?\s+to|means|denotes)\s)",
+        re.IGNORECASE,
+    )
+
+
 def _speaker(query: str) -> re.Pattern[str] | None:
     """For "What did the chair say about…?", a sentence in which the chair speaks: the name
     and a reporting verb within a few words after it ("The chair, Ms Osei, noted…"). Of
@@ -186,12 +210,14 @@ def score_all(
         weights = {t: w if t in own else w / 2 for t, w in weights.items()}
     wanted = _wanted_type(focus or query)
     speaker = _speaker(query)
+    definition = _definition(query)
     scores = []
     for (doc_index, start, end, text, similarity), held in zip(found, sentence_terms, strict=True):
         overlap = query_terms.share(held, weights)
         bonus = TYPE_BONUS if wanted is not None and _holds(wanted, text, query) else 0.0
         bonus += RANGE_BONUS if _in_range(focus or query, text) else 0.0
         bonus += SPEAKER_BONUS if speaker is not None and speaker.search(text) else 0.0
+        bonus += DEFINITION_BONUS if definition is not None and definition.search(text) else 0.0
         scores.append(
             SentenceScore(
                 doc_index,

@@ -16,7 +16,14 @@ from qa_bot.keyword import (
     respelled,
     times_as_in,
 )
-from qa_bot.sentences import OVERLAP_WEIGHT, RANGE_BONUS, TYPE_BONUS, best_per_doc, score_all
+from qa_bot.sentences import (
+    DEFINITION_BONUS,
+    OVERLAP_WEIGHT,
+    RANGE_BONUS,
+    TYPE_BONUS,
+    best_per_doc,
+    score_all,
+)
 
 
 def _chunk(*sentences: str) -> Document:
@@ -139,6 +146,31 @@ def test_a_range_that_holds_the_quantity_asked_earns_a_bonus() -> None:
     )
     # A year that the question already names is no answer to it.
     assert set(_bonuses("When in 1754 did the war begin?", docs).values()) == {0.0}
+
+
+def test_the_sentence_that_says_what_a_thing_is_earns_a_bonus() -> None:
+    docs = [
+        _chunk(
+            "Both sides agreed to launch CPEC 2.0, an upgraded phase of the corridor.",
+            "Security under CPEC 2.0 was discussed.",
+            "The Kestrel Trust (founded 1990) is a charity for birds of prey.",
+            "The Kestrel Trust counted 31 pairs.",
+        )
+    ]
+    bonuses = _bonuses("What is CPEC 2.0?", docs)
+    assert bonuses["Both sides agreed to launch CPEC 2.0, an upgraded phase of the corridor."] == (
+        DEFINITION_BONUS
+    )
+    assert set(bonuses.values()) == {0.0, DEFINITION_BONUS}
+    assert _bonuses("What was the Kestrel Trust?", docs) == {
+        "Both sides agreed to launch CPEC 2.0, an upgraded phase of the corridor.": 0.0,
+        "Security under CPEC 2.0 was discussed.": 0.0,
+        "The Kestrel Trust (founded 1990) is a charity for birds of prey.": DEFINITION_BONUS,
+        "The Kestrel Trust counted 31 pairs.": 0.0,
+    }
+    # Only of a question that names nothing but its subject, and names it.
+    assert set(_bonuses("What is it?", docs).values()) == {0.0}
+    assert set(_bonuses("What is the Kestrel Trust's count?", docs).values()) == {0.0}
 
 
 def test_remembered_terms_match_a_fresh_analysis() -> None:
