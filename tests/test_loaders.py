@@ -608,6 +608,16 @@ def test_a_text_files_title_is_its_first_line_that_is_not_a_marking(tmp_path: Pa
     assert load_document(path).title == "memo"
     path.write_text("Dr. Hale's notes\n\nApples ripen in autumn.", encoding="utf-8")
     assert load_document(path).title == "Dr. Hale's notes"
+    # A news export's date field goes before the headline: the headline says which it is.
+    for first_line in (
+        "date 2026-01-05 — Harvest opens early",
+        "Published: 5 January 2026 | Harvest opens early",
+        "Posted Jan 5, 2026 - Harvest opens early",
+    ):
+        path.write_text(f"{first_line}\n\nApples ripen in autumn.", encoding="utf-8")
+        assert load_document(path).title == "Harvest opens early", first_line
+    path.write_text("Date of harvest\n\nApples ripen in autumn.", encoding="utf-8")
+    assert load_document(path).title == "Date of harvest"
 
 
 def test_an_email_thread_reads_without_its_quote_marks_under_its_subject(tmp_path: Path) -> None:

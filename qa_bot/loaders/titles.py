@@ -10,10 +10,23 @@ def title_from_text(text: str) -> str | None:
     in it (the file name serves), and a paragraph as title would lend its words to every
     sentence of the file (answering reads a sentence with its title)."""
     for line in text.splitlines():
-        title = usable_title(line.strip().lstrip("#"))
+        title = usable_title(_DATED.sub("", line.strip().lstrip("#"), count=1))
         if title:
             return None if _PARAGRAPH.search(title) else title[:120]
     return None
+
+
+# A date field before the headline, as a news export writes it: "date 2026-01-05 — Both
+# countries vow…", "Published: 5 January 2026 | Council…". Shown beside every citation, the
+# date would come before the words that say which document it is.
+_DATE = (
+    r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}"
+    r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
+)
+_DATED = re.compile(
+    rf"^(?:date[d]?|published|posted|updated|issued)\s*:?\s*{_DATE}\s*[—–|:-]+\s*(?=\S)",
+    re.IGNORECASE,
+)
 
 
 # Two sentences or more: a full stop inside the line and one at its end.
