@@ -616,6 +616,11 @@ def test_a_text_files_title_is_its_first_line_that_is_not_a_marking(tmp_path: Pa
     ):
         path.write_text(f"{first_line}\n\nApples ripen in autumn.", encoding="utf-8")
         assert load_document(path).title == "Harvest opens early", first_line
+    long = "Harvest opens early " + "in the valley orchards " * 6
+    path.write_text(f"date 2026-01-05 — {long}\n\nApples ripen in autumn.", encoding="utf-8")
+    title = load_document(path).title
+    assert len(title) <= 120 and long.startswith(f"{title} ")  # cut at a word
+    assert title.endswith(" in the")
     path.write_text("Date of harvest\n\nApples ripen in autumn.", encoding="utf-8")
     assert load_document(path).title == "Date of harvest"
 

@@ -12,7 +12,10 @@ def title_from_text(text: str) -> str | None:
     for line in text.splitlines():
         title = usable_title(_DATED.sub("", line.strip().lstrip("#"), count=1))
         if title:
-            return None if _PARAGRAPH.search(title) else title[:120]
+            if _PARAGRAPH.search(title):
+                return None
+            # A long headline ends at a word: "…and sustainable", not "…and sustainable e".
+            return title if len(title) <= 120 else title[:121].rsplit(" ", 1)[0]
     return None
 
 
