@@ -105,13 +105,13 @@ _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?:(?:a|an|the)\s+)?(?P<subject>[^?]{2,60}?)\s*\??\s*$",
     re.IGNORECASE,
 )
-_PRONOUNS = {"it", "he", "she", "they", "this", "that", "these", "those", "you", "i", "we"}
+_PRONOUNS = {"it", "he", "she", "they", "you", "i", "we"}  # who or what, named elsewhere
 
 
 def _definition(query: str) -> re.Pattern[str] | None:
     """For "What is X?", a sentence saying what X is: "X is a…", "X (…) was the…", "X, an…"."""
     match = _DEFINITION_QUESTION.match(query)
-    if match is None or match["subject"].lower() in _PRONOUNS:
+    if match is None or match["subject"].lower() in _PRONOUNS | {"this", "that", "these", "those"}:
         return None
     subject = r"\s+".join(map(re.escape, match["subject"].split()))
     return re.compile(
@@ -140,7 +140,7 @@ def speakers(query: str) -> list[re.Pattern[str]]:
     found = []
     for who in re.split(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", match["who"]):
         who = re.sub(r"^(?:the|a|an|mr|mrs|ms|dr)\.?\s+", "", who, flags=re.IGNORECASE)
-        if not who or who.lower() in {"they", "he", "she", "it", "we", "you", "i", "people"}:
+        if not who or who.lower() in _PRONOUNS | {"people"}:
             return []
         name = r"\s+".join(map(re.escape, who.split()))
         found.append(re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE))

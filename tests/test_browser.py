@@ -17,6 +17,7 @@ import pytest
 from tests import hostile_files as hostile
 from tests.factories import make_docx
 from tests.live_app import ROOT, LiveApp, serve
+from tests.servers import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -625,7 +626,7 @@ def test_an_answer_still_coming_when_the_workspace_changes_is_dropped(
             nonlocal asked
             page.fill("#qa-question textarea", "Who co-chaired the dialogue?")
             page.keyboard.press("Enter")
-            _eventually_true(lambda: len(server.requests) > asked)  # the model is writing
+            eventually(lambda: len(server.requests) > asked, 30)  # the model is writing
             asked = len(server.requests)
             leave()
             wait_until(page, "() => !document.querySelector('#qa-chat [data-testid=\"bot\"]')")
@@ -652,10 +653,3 @@ def test_an_answer_still_coming_when_the_workspace_changes_is_dropped(
 
 
 SLOW_MODEL_S = 4
-
-
-def _eventually_true(check, within: float = 30.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)

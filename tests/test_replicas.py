@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -14,26 +13,18 @@ from qa_bot.errors import WorkspaceNotFoundError
 from qa_bot.ingest import ingest_paths
 from qa_bot.runtime import Runtime, open_runtime
 from qa_bot.workspaces import Workspaces
-from tests.servers import qa_bot, qa_bot_env
+from tests.servers import eventually, qa_bot, qa_bot_env
 from tests.test_store_contract import LIBRARY, write
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "Who issues the Quetzalcoatlus pass?"
+CAUGHT_UP = "the replica did not catch up in time"
 
 
 def _ask(runtime: Runtime) -> list[str]:
     answer = runtime.chain.invoke({"question": QUESTION, "history": []})
     return [source.file_name for source in answer.citations]
-
-
-def _eventually(check, within: float) -> float:  # noqa: ANN001
-    """Seconds until check() is true; fails after `within` seconds."""
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < within, "the replica did not catch up in time"
-        time.sleep(0.1)
-    return time.monotonic() - start
 
 
 def test_cli_writes_reach_a_running_replica(
@@ -55,12 +46,12 @@ def test_cli_writes_reach_a_running_replica(
 
     assert "library.txt: added" in qa_bot(["ingest", str(path)], env)
     # Bounded staleness: sync_interval (1 s) plus one check.
-    _eventually(lambda: _ask(replica) == ["library.txt"], within=3.0)
+    eventually(lambda: _ask(replica) == ["library.txt"], 3.0, CAUGHT_UP)
     hits = replica.store.keyword_search("Quetzalcoatlus", 3)
     assert hits and hits[0][0].startswith(replica.store.documents()[0].doc_id)
 
     assert "removed library.txt" in qa_bot(["remove", replica.store.documents()[0].doc_id], env)
-    _eventually(lambda: replica.store.documents() == [], within=3.0)
+    eventually(lambda: replica.store.documents() == [], 3.0, CAUGHT_UP)
     assert _ask(replica) == []
     assert replica.store.keyword_search("Quetzalcoatlus", 3) == []
 
@@ -85,7 +76,7 @@ def test_a_workspace_deleted_by_one_replica_is_forgotten_by_another(
     first.delete(None, name)
     # The list comes from the server; the held runtime finds out at its next check.
     assert name not in second.names()
-    _eventually(lambda: not held.store.exists(), within=3.0)
+    eventually(lambda: not held.store.exists(), 3.0, CAUGHT_UP)
     with pytest.raises(KeyError):
         second.get(name, create=False)
     # Writing through the runtime a session still holds fails with a message, not a crash.

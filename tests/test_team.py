@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,24 +10,18 @@ import httpx
 import openai
 import pytest
 
-from tests.servers import VENV_BIN, free_port, qa_bot_env, running
+from tests.servers import VENV_BIN, eventually, free_port, qa_bot_env, running
 from tests.test_store_contract import LIBRARY
 
 pytestmark = pytest.mark.slow
 
 QUESTION = [{"role": "user", "content": "Who issues the Quetzalcoatlus pass?"}]
+CAUGHT_UP = "the other replica did not catch up in time"
 
 
 def _cited_files(client: openai.OpenAI) -> list[str]:
     completion = client.chat.completions.create(model="qa-bot", messages=QUESTION)
     return [c["file_name"] for c in completion.model_extra["citations"]]
-
-
-def _eventually(check, within: float) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "the other replica did not catch up in time"
-        time.sleep(0.2)
 
 
 def test_two_replicas_share_one_chroma_server(chroma_url: str, tmp_path: Path) -> None:
@@ -57,11 +50,11 @@ def test_two_replicas_share_one_chroma_server(chroma_url: str, tmp_path: Path) -
         assert uploaded["status"] == "added"
         doc_id = uploaded["document"]["id"]
 
-        _eventually(lambda: _cited_files(reader) == ["library.txt"], within=5)
+        eventually(lambda: _cited_files(reader) == ["library.txt"], 5, CAUGHT_UP)
         listed = httpx.get(f"{urls[1]}/v1/documents", timeout=30).json()["data"]
         assert [d["id"] for d in listed] == [doc_id]
 
         assert writer.delete(f"/documents/{doc_id}").json()["deleted"] is True
         # Answers drop it at once (its chunks are gone); the listing follows within the interval.
         assert _cited_files(reader) == []
-        _eventually(lambda: httpx.get(f"{urls[1]}/v1/documents").json()["data"] == [], within=5)
+        eventually(lambda: httpx.get(f"{urls[1]}/v1/documents").json()["data"] == [], 5, CAUGHT_UP)
