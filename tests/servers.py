@@ -22,14 +22,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def eventually(check, within: float, message: str = "timed out") -> float:  # noqa: ANN001
-    """Seconds until check() holds, polled; fails with message after `within` seconds (what
-    another process or replica does is seen a moment later, never at once)."""
-    start = time.monotonic()
+def eventually(check, within: float, message: str = "timed out") -> None:  # noqa: ANN001
+    """Poll until check() holds; fail with message after `within` seconds (what another
+    process or replica does is seen a moment later, never at once)."""
+    deadline = time.monotonic() + within
     while not check():
-        assert time.monotonic() - start < within, message
+        assert time.monotonic() < deadline, message
         time.sleep(0.1)
-    return time.monotonic() - start
 
 
 def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
