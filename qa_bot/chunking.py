@@ -62,8 +62,8 @@ from qa_bot.loaders import PAGE_SEPARATOR, LoadedDocument, PageSpan
 # keep its rows in one table under its columns' names; 45: a footnote's superscript mark is not
 # glued to the word it follows, "profit1"; 46: a title opens with its headline, not with the
 # date field before it, "date 2026-01-05 — Both countries…", and the title is embedded with
-# every chunk).
-SPLITTING_VERSION = 46
+# every chunk; 47: nor with a date on a line of its own).
+SPLITTING_VERSION = 47
 # How far past the chunk size a chunk that opens with a list may grow to hold all of it. The
 # chunk's own vector reads only its first 256 word pieces, but each sentence has its own.
 LIST_GROWTH = 4

@@ -616,6 +616,10 @@ def test_a_text_files_title_is_its_first_line_that_is_not_a_marking(tmp_path: Pa
     ):
         path.write_text(f"{first_line}\n\nApples ripen in autumn.", encoding="utf-8")
         assert load_document(path).title == "Harvest opens early", first_line
+    # A date on a line of its own is not the title either: the headline comes after it.
+    for first_line in ("date 2026-01-05", "Published: 5 January 2026", "January 5, 2026"):
+        path.write_text(f"{first_line}\nHarvest opens early\n\nApples ripen.", encoding="utf-8")
+        assert load_document(path).title == "Harvest opens early", first_line
     long = "Harvest opens early " + "in the valley orchards " * 6
     path.write_text(f"date 2026-01-05 — {long}\n\nApples ripen in autumn.", encoding="utf-8")
     title = load_document(path).title

@@ -10,6 +10,8 @@ def title_from_text(text: str) -> str | None:
     in it (the file name serves), and a paragraph as title would lend its words to every
     sentence of the file (answering reads a sentence with its title)."""
     for line in text.splitlines():
+        if _DATE_LINE.fullmatch(line.strip()):
+            continue  # "date 2026-01-05" alone: the headline is on a later line
         title = usable_title(_DATED.sub("", line.strip().lstrip("#"), count=1))
         if title:
             if _PARAGRAPH.search(title):
@@ -30,6 +32,8 @@ _DATED = re.compile(
     rf"^(?:date[d]?|published|posted|updated|issued)\s*:?\s*{_DATE}\s*[—–|:-]+\s*(?=\S)",
     re.IGNORECASE,
 )
+
+_DATE_LINE = re.compile(rf"(?:(?:date[d]?|published|posted|updated|issued)\s*:?\s*)?{_DATE}", re.I)
 
 
 # Two sentences or more: a full stop inside the line and one at its end.
