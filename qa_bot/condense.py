@@ -18,6 +18,7 @@ from qa_bot.answers import is_declined
 from qa_bot.embeddings import WordVectors, word_likeness
 from qa_bot.overview import find_overview
 from qa_bot.references import find_reference
+from qa_bot.sentences import speaker_names
 
 # "And the FAQ?" after "Summarize the handbook": the same request, of another document.
 _ANOTHER = re.compile(r"(?:and|what\s+about|how\s+about)\s+(?P<subject>[^?]+?)[\s?.]*", re.I)
@@ -170,7 +171,9 @@ def condense(question: str, history: list[Turn], vectors: WordVectors | None = N
     if other and earlier is None:
         return _asked_of(previous, subject, other, vectors)
     words = [w.lower() for w in _WORD.findall(question)]
-    if not subject.named and _PERSONAL.intersection(words):
+    if _PERSONAL.intersection(words) and (speaker := _named_speaker(previous)):
+        subject = speaker  # "What else did he say?" after "What did Wang Yi say about Venezuela?"
+    elif not subject.named and _PERSONAL.intersection(words):
         # "Who is stepping down?", "Who will replace him?": he is whom the answer named.
         subject = _person_answered(history[-1].answer) or subject
     if not subject.named:  # "How long is the config valid for?" after a question on the VPN
@@ -202,6 +205,15 @@ def _person_answered(answer: str) -> _Subject | None:
         person = 2 <= len(words) <= 3 and words[0] not in {"The", "A", "An"}
         if person and all(word[0].isupper() and word.isalpha() for word in words):
             return _Subject(named.name)
+    return None
+
+
+def _named_speaker(query: str) -> _Subject | None:
+    """The one person a "What did … say?" question names as speaking: "he" means the speaker,
+    not the longer name of what was spoken about."""
+    names = speaker_names(query)
+    if len(names) == 1 and [str(n) for n in _named(names[0])] == names:
+        return _Subject(names[0])
     return None
 
 

@@ -85,12 +85,13 @@ _REPORTING = (
     r"(?:say|says|said|tell|tells|told|state|states|stated|note|notes|noted|add|adds|added"
     r"|write|writes|wrote|mention|mentions|mentioned|announce|announces|announced|stress"
     r"|stressed|emphasi[sz]ed|reaffirmed|argued?|claim|claimed|warned|explained|remarked"
-    r"|replied|report|reported|recall|recalled|urged|insisted)"
+    r"|replied|report|reported|recall|recalled|urged|insisted|expressed|reiterated"
+    r"|affirmed|underscored|highlighted|declared|asserted|observed|acknowledged|commented)"
 )
 # Asked of what was said, not of a claim or a work ("What did Luther write as an outline…?",
 # "What did the IPCC say was mistaken?"): "say?", "say about …", "tell them on …".
 _SPEAKER_QUESTION = re.compile(
-    r"^\s*(?:and\s+)?what\s+(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
+    r"^\s*(?:and\s+)?what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
     r"(?:say|said|tell|told|state|stated)(?:\s+(?:him|her|them|us|you))?"
     r"(?:\s*[?.]?\s*$|\s+(?:about|on|of|regarding|concerning)\b)",
     re.IGNORECASE,
@@ -131,9 +132,27 @@ def _speaker(query: str) -> re.Pattern[str] | None:
     return re.compile("|".join(pattern.pattern for pattern in found), re.IGNORECASE)
 
 
+def _spoken_of(query: str) -> re.Pattern[str] | None:
+    """For "What did Ishaq Dar say?", a sentence in which another speaks of him: "Wang Yi …
+    said that Ishaq Dar is the first foreign minister…" is what was said of him."""
+    names = "|".join(r"\s+".join(map(re.escape, who.split())) for who in speaker_names(query))
+    if not names:
+        return None
+    return re.compile(rf"\b{_REPORTING}\s+(?:that\s+)?(?:\w+\W+){{0,3}}?(?:{names})\b", re.I)
+
+
 def speakers(query: str) -> list[re.Pattern[str]]:
     """Each speaker a "What did … say?" question names, as a pattern of a sentence in which
     that speaker speaks (see _speaker)."""
+    return [
+        re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE)
+        for name in (r"\s+".join(map(re.escape, who.split())) for who in speaker_names(query))
+    ]
+
+
+def speaker_names(query: str) -> list[str]:
+    """Who a "What did … say?" question asks of: ["Wang Yi", "Ishaq Dar"] for "What did Wang
+    Yi and Ishaq Dar say about…?"; none when one of them is a pronoun ("What did they say?")."""
     match = _SPEAKER_QUESTION.match(query)
     if match is None:
         return []
@@ -142,8 +161,7 @@ def speakers(query: str) -> list[re.Pattern[str]]:
         who = re.sub(r"^(?:the|a|an|mr|mrs|ms|dr)\.?\s+", "", who, flags=re.IGNORECASE)
         if not who or who.lower() in _PRONOUNS | {"people"}:
             return []
-        name = r"\s+".join(map(re.escape, who.split()))
-        found.append(re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE))
+        found.append(who)
     return found
 
 
@@ -209,14 +227,17 @@ def score_all(
         own = question_terms(focus).all
         weights = {t: w if t in own else w / 2 for t, w in weights.items()}
     wanted = _wanted_type(focus or query)
-    speaker = _speaker(query)
+    speaker, spoken_of = _speaker(query), _spoken_of(query)
     definition = _definition(query)
     scores = []
     for (doc_index, start, end, text, similarity), held in zip(found, sentence_terms, strict=True):
         overlap = query_terms.share(held, weights)
         bonus = TYPE_BONUS if wanted is not None and _holds(wanted, text, query) else 0.0
         bonus += RANGE_BONUS if _in_range(focus or query, text) else 0.0
-        bonus += SPEAKER_BONUS if speaker is not None and speaker.search(text) else 0.0
+        if speaker is not None and speaker.search(text):
+            bonus += SPEAKER_BONUS
+        elif spoken_of is not None and spoken_of.search(text):
+            bonus -= SPEAKER_BONUS
         bonus += DEFINITION_BONUS if definition is not None and definition.search(text) else 0.0
         scores.append(
             SentenceScore(

@@ -524,6 +524,10 @@ def test_what_a_person_said_is_what_they_said_not_what_was_said_of_them(
     reply = _ask(sample_runtime, "And Ishaq Dar?", history)
     assert reply.standalone_query == "What did Ishaq Dar say?"
     assert reply.text.startswith("Ishaq Dar said that Pakistan is willing"), reply.text
+    # What else he said is not what another said of him either.
+    alone = [Turn("What did Ishaq Dar say?", reply.standalone_query, reply.text)]
+    more = _ask(sample_runtime, "What else?", alone)
+    assert more.text.startswith("FM Ishaq Dar conveyed the warm greetings"), more.text
 
 
 def test_a_measure_the_documents_do_not_give_is_declined(sample_runtime: Runtime) -> None:

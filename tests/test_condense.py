@@ -114,6 +114,13 @@ def test_a_pronoun_after_a_possessive_means_whom_it_can() -> None:
     assert condense("When was she born?", history) == "When was Helen Marsh's younger sister born?"
 
 
+def test_he_after_what_someone_said_means_the_speaker() -> None:
+    history = [_turn("What did Wang Yi say about Venezuela?")]
+    assert condense("What else did he say?", history) == "What else did Wang Yi say?"
+    history = [_turn("What did Queen Elizabeth say about the Commonwealth Games?")]
+    assert condense("Where was she born?", history) == "Where was Queen Elizabeth born?"
+
+
 def test_and_what_about_ask_the_previous_question_of_something_else() -> None:
     history = [_turn("How much does the Aero 300 weigh?")]
     assert condense("What about the 500 Pro?", history) == "How much does the 500 Pro weigh?"
