@@ -51,7 +51,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 
 @pytest.fixture(scope="module")
-def browser_context(tmp_path_factory: pytest.TempPathFactory):
+def playwright():
     if not CHROMIUM.exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -60,18 +60,30 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory):
         _unavailable("playwright is not installed (pip install -e '.[dev]')")
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@contextlib.contextmanager
+def chromium(playwright, profile: Path) -> Iterator:  # noqa: ANN001
+    """A browser of its own, as one person's: its own profile, cookies and localStorage."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(playwright, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001
+    with chromium(playwright, tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 class Watcher:
@@ -127,14 +139,23 @@ def shot(page, name: str) -> Path:  # noqa: ANN001
 
 
 def ask(page, question: str) -> str:  # noqa: ANN001
-    """Type a question, wait for the final answer (its confidence line), return its HTML."""
+    """Type a question, wait for the final answer, return its HTML."""
+    return answered(submit(page, question)).inner_html()
+
+
+def submit(page, question: str):  # noqa: ANN001, ANN201
+    """Type a question and send it, without waiting: the locator of the answer to come."""
     bots = page.locator("#qa-chat [data-testid='bot']")
-    before = bots.count()
+    answer = bots.nth(bots.count())
     page.fill("#qa-question textarea", question)
     page.keyboard.press("Enter")
-    final = bots.nth(before).locator(".qa-meta")
-    final.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return bots.nth(before).inner_html()
+    return answer
+
+
+def answered(answer):  # noqa: ANN001, ANN201
+    """The answer, once final: its confidence line shows."""
+    answer.locator(".qa-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return answer
 
 
 def wait_until(page, expression: str, timeout_s: float = ANSWER_TIMEOUT_MS / 1000) -> None:  # noqa: ANN001
@@ -354,6 +375,44 @@ def test_a_restart_keeps_the_conversation(browser_context, tmp_path: Path) -> No
         assert "Islamabad" in answer
         page.evaluate("localStorage.clear()")
         page.close()
+
+
+def test_two_people_at_once_each_keep_their_own_conversation(
+    page, playwright, app: LiveApp, tmp_path: Path
+) -> None:
+    """Two browsers on one server, asking at the same time: each follow-up reads its own
+    conversation, and one person's new conversation or workspace leaves the other's as it was."""
+    with chromium(playwright, tmp_path / "second-profile") as second:
+        other = second.new_page()
+        other.watcher = Watcher(other, app)
+        other.goto(app.url)
+        other.wait_for_selector("#qa-question textarea")
+        for one in (page, other):
+            wait_until(one, "() => document.querySelector('#qa-workspace input')?.value")
+        # Both ask before either answer comes, then both follow up with a pronoun.
+        first = submit(page, "What did Ishaq Dar say about terrorism?")
+        other_first = submit(other, "What did Wang Yi say about Venezuela?")
+        assert "Ishaq Dar" in answered(first).inner_text()
+        assert "Wang Yi noted" in answered(other_first).inner_text()
+        follow = submit(page, "What else did he say?")
+        other_follow = submit(other, "What else did he say?")
+        # "He" is each one's own speaker: with one conversation for both, it would be Wang Yi.
+        said = answered(follow).inner_text()
+        assert "Ishaq Dar" in said and not said.startswith("Wang Yi"), said
+        assert answered(other_follow).inner_text().startswith("Wang Yi")
+        assert "Venezuela" not in page.locator("#qa-chat").inner_text()
+        assert "terrorism" not in other.locator("#qa-chat").inner_text()
+        shot(other, "05b-second-person")
+        # One starts over in another workspace; the other's conversation stays, and goes on.
+        other.locator("#qa-new-conversation").click()
+        wait_until(other, "() => !document.querySelector('#qa-chat [data-testid=\"bot\"]')")
+        choose_workspace(other, "second-person-notes")
+        other.get_by_text("New workspace second-person-notes").wait_for()
+        assert page.locator("#qa-chat [data-testid='bot']").count() == 2
+        assert page.locator("#qa-workspace input").input_value() == "documents"
+        assert "Islamabad" in ask(page, "Where will the next round be held?")
+        assert not other.watcher.dialogs and not other.watcher.errors
+    assert not page.watcher.dialogs and not page.watcher.errors
 
 
 def choose_workspace(page, name: str) -> None:  # noqa: ANN001
