@@ -44,7 +44,7 @@ def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
 
 
 # Bumped when analyse() reads a text differently: an index saved by another is rebuilt.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 # A contraction's ending, which the tokenizer would keep as a word of its own ("I've": "ve"):
 # "ve", "re", "ll" and "don" matched nothing a question meant, and counted against a passage
@@ -60,10 +60,36 @@ def _uncontracted(text: str) -> str:
     return _ENDING.sub("", text)
 
 
+# British and American spellings of a word read as one term: "organization" finds
+# "organisation", "centers" "centres", "dialog" "dialogue", "priorities" no better than before.
+# Chunks and questions are rewritten alike, so a word that only looks like one ("promise",
+# "hundred") changes on both sides and still matches itself.
+_SPELLINGS = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
+    for pattern, replacement in (
+        (r"(?<=\w\w\w)is(e|es|ed|ing|er|ers|ation|ations)\b", r"iz\1"),  # organise
+        (r"(?<=\w\w)ys(e|es|ed|ing)\b", r"yz\1"),  # analyse
+        (r"(?<=\w\w\w)our(s|ed|ing|er|ers|ite|ites|able|ful|less)?\b", r"or\1"),  # colour
+        (r"(?<=\w\w[b-df-hj-np-tv-z])re(s?)\b", r"er\1"),  # centre, metres
+        (r"(?<=\w\w[b-df-hj-np-tv-z])red\b", "ered"),  # centred
+        (r"(?<=\w\w\w)ell(ed|ing|er|ers)\b", r"el\1"),  # travelled, modelling
+        (r"\b(def|off|lic|pret)ence(s?)\b", r"\1ense\2"),  # defence
+        (r"(?<=\w\w\w)(?:ogue)(s?)\b", r"og\1"),  # dialogue, catalogue
+        (r"\bprogramme(s?)\b", r"program\1"),
+    )
+)
+
+
+def _american(text: str) -> str:
+    for pattern, replacement in _SPELLINGS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def analyse(texts: list[str]) -> list[list[str]]:
     """Lowercased, stop-word-free, stemmed terms: the same analysis for chunks and queries."""
     tokens = bm25s.tokenize(
-        [_uncontracted(text) for text in texts],
+        [_american(_uncontracted(text)) for text in texts],
         stopwords="en",
         stemmer=_stemmer(),
         return_ids=False,

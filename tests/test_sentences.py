@@ -77,6 +77,24 @@ def test_a_contractions_ending_is_no_term() -> None:
     assert analyse(["I don't know O'Neill."]) == [["know", "neill"]]
 
 
+def test_british_and_american_spellings_are_one_term() -> None:
+    for british, american in (
+        ("organisation", "organization"),
+        ("analysed", "analyzed"),
+        ("colourful", "colorful"),
+        ("centres", "centers"),
+        ("travelled", "traveled"),
+        ("defence", "defense"),
+        ("dialogue", "dialog"),
+        ("programme", "program"),
+    ):
+        assert analyse([british]) == analyse([american]), british
+    # Short words that end alike are left as they are.
+    assert analyse(["an hour for four tours; here, the crisis"]) == [
+        ["hour", "four", "tour", "here", "crisi"]
+    ]
+
+
 def test_a_sentence_is_not_marked_down_for_lacking_the_words_that_frame_a_question() -> None:
     asked = question_terms("How many people does the recipe serve, and what do I need?")
     assert asked.all == {"peopl", "recip", "serv", "need"} and asked.hints == {"peopl", "need"}
