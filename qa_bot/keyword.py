@@ -44,7 +44,7 @@ def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
 
 
 # Bumped when analyse() reads a text differently: an index saved by another is rebuilt.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 # A contraction's ending, which the tokenizer would keep as a word of its own ("I've": "ve"):
 # "ve", "re", "ll" and "don" matched nothing a question meant, and counted against a passage
@@ -95,7 +95,19 @@ def analyse(texts: list[str]) -> list[list[str]]:
         return_ids=False,
         show_progress=False,
     )
-    return [list(doc) for doc in tokens]
+    return [[_SAME_STEM.get(term, term) for term in doc] for doc in tokens]
+
+
+# A noun and its verb that the stemmer keeps apart: "the date of Tesla's death" is answered by
+# "Tesla died on 7 January 1943".
+_SAME_STEM = {
+    "death": "die",
+    "dead": "die",
+    "birth": "born",
+    "marriag": "marri",
+    "discoveri": "discov",
+    "departur": "depart",
+}
 
 
 class TermMemo:

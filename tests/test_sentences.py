@@ -77,7 +77,7 @@ def test_a_contractions_ending_is_no_term() -> None:
     assert analyse(["I don't know O'Neill."]) == [["know", "neill"]]
 
 
-def test_british_and_american_spellings_are_one_term() -> None:
+def test_british_and_american_spellings_and_a_nouns_verb_are_one_term() -> None:
     for british, american in (
         ("organisation", "organization"),
         ("analysed", "analyzed"),
@@ -89,6 +89,9 @@ def test_british_and_american_spellings_are_one_term() -> None:
         ("programme", "program"),
     ):
         assert analyse([british]) == analyse([american]), british
+    # A noun and its verb that the stemmer keeps apart are one term too.
+    assert analyse(["the date of the death", "a birth"]) == [["date", "die"], ["born"]]
+    assert analyse(["He died in 1879, born in 1856."]) == [["he", "die", "1879", "born", "1856"]]
     # Short words that end alike are left as they are.
     assert analyse(["an hour for four tours; here, the crisis"]) == [
         ["hour", "four", "tour", "here", "crisi"]
