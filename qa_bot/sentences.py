@@ -116,8 +116,10 @@ def _definition(query: str) -> re.Pattern[str] | None:
         return None
     subject = r"\s+".join(map(re.escape, match["subject"].split()))
     return re.compile(
-        rf"\b{subject}(?:\s*\([^)]*\))?(?:\s*,\s*(?:a|an|the|one)\s"
-        r"|\s+(?:is|was|are|were)\s+(?:a|an|the|one|also)\s|\s+(?:refers?\s+to|means|denotes)\s)",
+        rf"\b{subject}(?:\s*\([^)]*\))?(?:\s*,\s*(?:also\s+)?(?:a|an|the|one)\s"
+        r"|\s+(?:is|was|are|were)\s+(?:a|an|the|one|also)\s|\s+(?:refers?\s+to|means|denotes)\s"
+        # A title in apposition: "Philip I, Landgrave of Hesse", "Wang Yi, Minister of…".
+        r"|\s*,\s*(?-i:(?:[A-Z][\w-]+\s+){1,3})of\s+(?-i:[A-Z]))",
         re.IGNORECASE,
     )
 

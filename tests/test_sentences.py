@@ -189,6 +189,17 @@ def test_the_sentence_that_says_what_a_thing_is_earns_a_bonus() -> None:
         "The Kestrel Trust (founded 1990) is a charity for birds of prey.": DEFINITION_BONUS,
         "The Kestrel Trust counted 31 pairs.": 0.0,
     }
+    # A title in apposition says who someone is; a list of names does not.
+    docs = [
+        _chunk(
+            "In 1529 Philip I, Landgrave of Hesse, convoked an assembly.",
+            "Philip I, Luther and Bucer of Zurich met.",
+        )
+    ]
+    assert _bonuses("Who was Philip I?", docs) == {
+        "In 1529 Philip I, Landgrave of Hesse, convoked an assembly.": DEFINITION_BONUS,
+        "Philip I, Luther and Bucer of Zurich met.": 0.0,
+    }
     # Only of a question that names nothing but its subject, and names it.
     assert set(_bonuses("What is it?", docs).values()) == {0.0}
     assert set(_bonuses("What is the Kestrel Trust's count?", docs).values()) == {0.0}
