@@ -107,6 +107,7 @@ _SAME_STEM = {
     "marriag": "marri",
     "discoveri": "discov",
     "departur": "depart",
+    "prioriti": "priorit",  # priorities, prioritise
 }
 
 

@@ -497,6 +497,15 @@ def test_the_words_that_frame_a_question_do_not_lower_its_confidence(
     assert reply.text == "2 eggs [1]" and reply.confidence > 0.9
 
 
+def test_a_question_in_another_form_of_the_documents_word_is_answered(
+    sample_runtime: Runtime,
+) -> None:
+    # "priorities" and the report's "will prioritise", read as two terms, left the sentence
+    # that says what CPEC 2.0 will prioritise behind one that names "CPEC 2.0".
+    reply = _ask(sample_runtime, "What are the priorities of CPEC 2.0?")
+    assert reply.text.startswith("The new phase will prioritise the development"), reply.text
+
+
 def test_what_was_said_about_a_topic_is_answered(sample_runtime: Runtime) -> None:
     # "say" is in no sentence of a report on what was said ("reaffirmed", "expressed
     # readiness"): counted as a term the question missed, it kept both below the threshold.
