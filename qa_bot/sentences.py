@@ -109,12 +109,17 @@ _DEFINITION_QUESTION = re.compile(
 _PRONOUNS = {"it", "he", "she", "they", "you", "i", "we"}  # who or what, named elsewhere
 
 
+def _words(name: str) -> str:
+    """A pattern of `name`'s words, however they are spaced or wrapped."""
+    return r"\s+".join(map(re.escape, name.split()))
+
+
 def _definition(query: str) -> re.Pattern[str] | None:
     """For "What is X?", a sentence saying what X is: "X is a…", "X (…) was the…", "X, an…"."""
     match = _DEFINITION_QUESTION.match(query)
     if match is None or match["subject"].lower() in _PRONOUNS | {"this", "that", "these", "those"}:
         return None
-    subject = r"\s+".join(map(re.escape, match["subject"].split()))
+    subject = _words(match["subject"])
     return re.compile(
         rf"\b{subject}(?:\s*\([^)]*\))?(?:\s*,\s*(?:also\s+)?(?:a|an|the|one)\s"
         r"|\s+(?:is|was|are|were)\s+(?:a|an|the|one|also)\s|\s+(?:refers?\s+to|means|denotes)\s"
@@ -137,7 +142,7 @@ def _speaker(query: str) -> re.Pattern[str] | None:
 def _spoken_of(query: str) -> re.Pattern[str] | None:
     """For "What did Ishaq Dar say?", a sentence in which another speaks of him: "Wang Yi …
     said that Ishaq Dar is the first foreign minister…" is what was said of him."""
-    names = "|".join(r"\s+".join(map(re.escape, who.split())) for who in speaker_names(query))
+    names = "|".join(map(_words, speaker_names(query)))
     if not names:
         return None
     return re.compile(rf"\b{_REPORTING}\s+(?:that\s+)?(?:\w+\W+){{0,3}}?(?:{names})\b", re.I)
@@ -148,7 +153,7 @@ def speakers(query: str) -> list[re.Pattern[str]]:
     that speaker speaks (see _speaker)."""
     return [
         re.compile(rf"\b{name}\b(?:\W+\w+){{0,6}}?\W+{_REPORTING}\b", re.IGNORECASE)
-        for name in (r"\s+".join(map(re.escape, who.split())) for who in speaker_names(query))
+        for name in map(_words, speaker_names(query))
     ]
 
 
