@@ -61,7 +61,7 @@ def _uncontracted(text: str) -> str:
 
 
 # British and American spellings of a word read as one term: "organization" finds
-# "organisation", "centers" "centres", "dialog" "dialogue", "priorities" no better than before.
+# "organisation", "centers" "centres", "dialog" "dialogue".
 # Chunks and questions are rewritten alike, so a word that only looks like one ("promise",
 # "hundred") changes on both sides and still matches itself.
 _SPELLINGS = tuple(

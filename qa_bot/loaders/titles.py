@@ -28,12 +28,9 @@ _DATE = (
     r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}"
     r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
 )
-_DATED = re.compile(
-    rf"^(?:date[d]?|published|posted|updated|issued)\s*:?\s*{_DATE}\s*[—–|:-]+\s*(?=\S)",
-    re.IGNORECASE,
-)
-
-_DATE_LINE = re.compile(rf"(?:(?:date[d]?|published|posted|updated|issued)\s*:?\s*)?{_DATE}", re.I)
+_FIELD = r"(?:date[d]?|published|posted|updated|issued)\s*:?\s*"
+_DATED = re.compile(rf"^{_FIELD}{_DATE}\s*[—–|:-]+\s*(?=\S)", re.IGNORECASE)
+_DATE_LINE = re.compile(rf"(?:{_FIELD})?{_DATE}", re.IGNORECASE)
 
 
 # Two sentences or more: a full stop inside the line and one at its end.
